@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { ConfigError } from "../core/config/index.js";
 import { registerCommands } from "./commands/index.js";
 
 /** Exit status for usage errors (unknown command, bad option), as POSIX tools do. */
@@ -33,6 +34,11 @@ export async function main(argv: string[]): Promise<number> {
       )
         return 0;
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof ConfigError) {
+      // Config errors already name the file, the path and the expectation, one per line.
+      process.stderr.write(`${error.lines.join("\n")}\n`);
+      return 1;
     }
     process.stderr.write(`logpipe: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
