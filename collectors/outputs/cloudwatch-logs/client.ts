@@ -1,0 +1,72 @@
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+  PutRetentionPolicyCommand,
+  type RejectedLogEventsInfo,
+} from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogsOutputConfig } from "./config.js";
+
+export type { RejectedLogEventsInfo };
+
+/**
+ * The CloudWatch Logs SDK client for this output. `maxAttempts: 1` turns the SDK's own retries
+ * off: the output retries through the core retry helper, which owns the backoff and the elapsed
+ * budget, and sees every throttling answer so the adaptive concurrency limit can react to it.
+ * SDK retries underneath would multiply attempts and hide that signal. Region and endpoint fall
+ * back to the SDK's usual resolution (AWS_REGION, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, profiles).
+ */
+export function createCloudWatchLogsClient(config: CloudWatchLogsOutputConfig): CloudWatchLogsClient {
+  return new CloudWatchLogsClient({
+    ...(config.region ? { region: config.region } : {}),
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: config.request_timeout_ms,
+      connectionTimeout: Math.min(config.request_timeout_ms, 10_000),
+    },
+  });
+}
+
+/** The calls the output makes; the only place the SDK is touched. */
+export class CloudWatchLogsApi {
+  constructor(private readonly client: CloudWatchLogsClient) {}
+
+  async createLogGroup(name: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    await this.client.send(
+      new CreateLogGroupCommand({ logGroupName: name, ...(Object.keys(tags).length > 0 ? { tags } : {}) }),
+      { abortSignal: signal },
+    );
+  }
+
+  async createLogStream(group: string, stream: string, signal?: AbortSignal): Promise<void> {
+    await this.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }), {
+      abortSignal: signal,
+    });
+  }
+
+  async putRetentionPolicy(group: string, days: number, signal?: AbortSignal): Promise<void> {
+    await this.client.send(new PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: days }), {
+      abortSignal: signal,
+    });
+  }
+
+  /** Resolves with what the service refused per event, if anything. */
+  async putLogEvents(
+    group: string,
+    stream: string,
+    events: ReadonlyArray<{ timestamp: number; message: string }>,
+    signal?: AbortSignal,
+  ): Promise<RejectedLogEventsInfo | undefined> {
+    const response = await this.client.send(
+      new PutLogEventsCommand({
+        logGroupName: group,
+        logStreamName: stream,
+        logEvents: events.map((e) => ({ timestamp: e.timestamp, message: e.message })),
+      }),
+      { abortSignal: signal },
+    );
+    return response.rejectedLogEventsInfo;
+  }
+}
