@@ -12,14 +12,25 @@ export const GLUE_TYPE: Record<Exclude<FieldKind, "group">, string> = {
 };
 
 export interface GlueColumn {
+  /** Athena-safe column name (letters, digits, underscore). */
   name: string;
+  /** The event field it reads, when the name differs (e.g. `@timestamp`). */
+  source?: string;
   type: string;
   comment: string;
 }
 
+/**
+ * Athena column names may hold only letters, digits and underscores, so `@timestamp` becomes
+ * `timestamp`; the JSON SerDe maps it back to the field in the objects.
+ */
+export function athenaColumnName(field: string): string {
+  return field.replace(/^@/, "").replace(/[^A-Za-z0-9_]/g, "_");
+}
+
 function glueType(field: SchemaField): string {
   if (field.kind === "group") {
-    const members = (field.children ?? []).map((c) => `${c.name}:${glueType(c)}`);
+    const members = (field.children ?? []).map((c) => `${athenaColumnName(c.name)}:${glueType(c)}`);
     return `struct<${members.join(",")}>`;
   }
   return GLUE_TYPE[field.kind];
@@ -30,11 +41,15 @@ function glueType(field: SchemaField): string {
  * list it as a data column too: Athena rejects a table whose column and partition key share a name.
  */
 export function glueColumns(): GlueColumn[] {
-  return SCHEMA_FIELDS.filter((f) => !(PARTITION_KEYS as readonly string[]).includes(f.name)).map((f) => ({
-    name: f.name,
-    type: glueType(f),
-    comment: f.description,
-  }));
+  return SCHEMA_FIELDS.filter((f) => !(PARTITION_KEYS as readonly string[]).includes(f.name)).map((f) => {
+    const name = athenaColumnName(f.name);
+    return {
+      name,
+      ...(name === f.name ? {} : { source: f.name }),
+      type: glueType(f),
+      comment: f.description,
+    };
+  });
 }
 
 export function gluePartitionKeys(): GlueColumn[] {
@@ -63,7 +78,12 @@ export interface AthenaDdlOptions {
 const quoteIdent = (name: string) => `\`${name.replaceAll("`", "``")}\``;
 const quoteString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** `CREATE EXTERNAL TABLE` over the Parquet lake with partition projection (no crawler, no MSCK REPAIR). */
+/**
+ * `CREATE EXTERNAL TABLE` over the S3 lake with partition projection (no crawler, no MSCK
+ * REPAIR). Lake objects in S3 are gzip-compressed NDJSON, one LogEvent per line: Lambda and
+ * Firehose write them with no native code, Athena reads gzip natively, and the JSON SerDe maps
+ * `@timestamp`, which Athena cannot name, onto the `timestamp` column.
+ */
 export function athenaCreateTableDdl(options: AthenaDdlOptions): string {
   const table = `${quoteIdent(options.database ?? "logpipe")}.${quoteIdent(options.table ?? "logs")}`;
   const location = `${options.location.replace(/\/+$/, "")}/logs/`;
@@ -89,7 +109,8 @@ export function athenaCreateTableDdl(options: AthenaDdlOptions): string {
     `'projection.hour.range'='0,23'`,
     `'projection.hour.digits'='2'`,
     `'storage.location.template'=${quoteString(`${location}service=\${service}/dt=\${dt}/hour=\${hour}/`)}`,
-    `'parquet.compression'='ZSTD'`,
+    `'classification'='json'`,
+    `'compressionType'='gzip'`,
   ];
   return [
     `CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (`,
@@ -98,7 +119,18 @@ export function athenaCreateTableDdl(options: AthenaDdlOptions): string {
     "PARTITIONED BY (",
     partitions.join(",\n"),
     ")",
-    "STORED AS PARQUET",
+    "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'",
+    "WITH SERDEPROPERTIES (",
+    [
+      `  'ignore.malformed.json'='true'`,
+      `  'timestamp.formats'="yyyy-MM-dd'T'HH:mm:ss.SSSXXX"`,
+      ...glueColumns()
+        .filter((c) => c.source)
+        .map((c) => `  ${quoteString(`mapping.${c.name}`)}=${quoteString(c.source!)}`),
+    ].join(",\n"),
+    ")",
+    "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'",
+    "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'",
     `LOCATION ${quoteString(location)}`,
     "TBLPROPERTIES (",
     properties.map((p) => `  ${p}`).join(",\n"),

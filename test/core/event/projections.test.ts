@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  athenaColumnName,
   athenaCreateTableDdl,
   type FieldKind,
   glueColumns,
@@ -66,7 +67,7 @@ function glueStructMembers(type: string): Map<string, string> {
 
 function glueAt(path: string): string | undefined {
   const [top, child] = path.split(".");
-  const column = [...glueColumns(), ...gluePartitionKeys()].find((c) => c.name === top);
+  const column = [...glueColumns(), ...gluePartitionKeys()].find((c) => (c.source ?? c.name) === top);
   if (!column) return undefined;
   return child === undefined ? column.type : glueStructMembers(column.type).get(child);
 }
@@ -117,10 +118,18 @@ describe("LogEvent projections", () => {
         .map((c) => c.name)
         .sort(),
     ).toEqual(topNames);
-    const athena = [...glueColumns().map((c) => c.name), ...gluePartitionKeys().map((c) => c.name)];
+    const athena = [
+      ...glueColumns().map((c) => c.source ?? c.name),
+      ...gluePartitionKeys().map((c) => c.name),
+    ];
     expect(athena.filter((n) => !PARTITION_KEYS.includes(n as never) || n === "service").sort()).toEqual(
       topNames,
     );
+  });
+
+  it("gives Athena only names of letters, digits and underscores", () => {
+    for (const column of glueColumns()) expect(column.name).toMatch(/^[a-z0-9_]+$/);
+    expect(athenaColumnName("@timestamp")).toBe("timestamp");
   });
 
   it("keeps partition keys out of Athena's data columns", () => {
@@ -154,7 +163,10 @@ describe("LogEvent projections", () => {
       services: ["checkout", "auth"],
     });
     expect(ddl).toContain("CREATE EXTERNAL TABLE IF NOT EXISTS `logpipe`.`logs`");
-    expect(ddl).toContain("`@timestamp` timestamp");
+    expect(ddl).toContain("`timestamp` timestamp");
+    expect(ddl).toContain("'mapping.timestamp'='@timestamp'");
+    expect(ddl).toContain("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'");
+    expect(ddl).not.toContain("`@");
     expect(ddl).toContain("`http` struct<method:string,path:string,status:int,");
     expect(ddl).toContain("PARTITIONED BY (\n  `service` string,\n  `dt` string,\n  `hour` string\n)");
     expect(ddl).toContain("LOCATION 's3://lake-bucket/prefix/logs/'");
@@ -162,6 +174,7 @@ describe("LogEvent projections", () => {
     expect(ddl).toContain("'projection.service.values'='checkout,auth'");
     expect(ddl).toContain("'projection.hour.digits'='2'");
     expect(ddl).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's own placeholder syntax
       "'storage.location.template'='s3://lake-bucket/prefix/logs/service=${service}/dt=${dt}/hour=${hour}/'",
     );
   });
