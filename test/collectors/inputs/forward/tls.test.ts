@@ -1,0 +1,74 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { ForwardTestClient } from "../../../support/forward-client.js";
+import { exchanges } from "./fluent-bit-fixtures.js";
+import { eventually, startForward } from "./harness.js";
+
+/** A self-signed certificate for 127.0.0.1, made with the openssl CLI when it is installed. */
+function makeCertificate(): { dir: string; cert: string; key: string } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), "logpipe-forward-tls-"));
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  try {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    return { dir, cert, key };
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+const certificate = makeCertificate();
+
+afterAll(() => {
+  if (certificate) rmSync(certificate.dir, { recursive: true, force: true });
+});
+
+// Without the openssl CLI there is no certificate to serve; the TLS path is then untested here.
+describe.skipIf(!certificate)("forward over TLS (needs the openssl CLI)", () => {
+  test("a TLS client's frames are stored and acked", async () => {
+    const h = await startForward({ tls: { cert_file: certificate!.cert, key_file: certificate!.key } });
+    expect(h.address).toMatch(/^tls:\/\/127\.0\.0\.1:\d+$/);
+    const client = await ForwardTestClient.connect(h.address, { ca: readFileSync(certificate!.cert) });
+    const frame = exchanges("gzip_ack")[0]!;
+    await client.write(frame.frame);
+    expect((await client.nextFrame())?.raw).toEqual(frame.ack);
+    expect(h.target.records.map((r) => r.time)).toEqual(frame.times);
+    client.destroy();
+    await eventually(() => expect(h.metric("logpipe_forward_connections")).toBe(0));
+  });
+
+  test("a plain-TCP client on the TLS port fails the handshake and is counted", async () => {
+    const h = await startForward({ tls: { cert_file: certificate!.cert, key_file: certificate!.key } });
+    const plain = await ForwardTestClient.connect(h.address.replace("tls:", "tcp:"));
+    await plain.write(exchanges("plain_ack")[0]!.frame);
+    await plain.closed;
+    await eventually(() => expect(h.metric('logpipe_forward_errors_total{code="tls_error"}')).toBe(1));
+    expect(h.target.appends).toEqual([]);
+  });
+});
