@@ -1,0 +1,15 @@
+export {
+  type BufferDeps,
+  type BufferLog,
+  type BufferStats,
+  DurableBuffer,
+  type RecoveryReport,
+} from "./buffer.js";
+export {
+  type BufferConfig,
+  BufferConfigSchema,
+  type BufferSettings,
+  BufferSettingsSchema,
+} from "./config.js";
+export type { BufferBatch, BufferConsumer } from "./consumer.js";
+export { BufferError, type BufferErrorCode } from "./errors.js";
