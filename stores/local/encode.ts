@@ -1,0 +1,65 @@
+import type { LogEvent } from "../../core/event/schema.js";
+import { serviceDirName } from "./layout.js";
+
+/**
+ * Turning events into the one NDJSON string an insert takes, after the few checks without
+ * which DuckDB would fail the whole batch. Transforms hand the store schema-valid events; these
+ * checks are what keeps one malformed event from costing its neighbours.
+ */
+
+const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MAX_ID = 128;
+const MAX_SERVICE = 128;
+
+function isTimestamp(value: unknown): value is string {
+  return typeof value === "string" && ISO_MILLIS.test(value) && Number.isFinite(Date.parse(value));
+}
+
+/** Why the store cannot take `event`, or undefined when it can. */
+export function invalidReason(event: unknown): string | undefined {
+  if (typeof event !== "object" || event === null || Array.isArray(event)) return "event is not an object";
+  const e = event as Record<string, unknown>;
+  if (typeof e.id !== "string" || e.id.length === 0 || e.id.length > MAX_ID) {
+    return `id must be a string of 1 to ${MAX_ID} characters`;
+  }
+  if (!isTimestamp(e["@timestamp"])) return "@timestamp must be ISO-8601 UTC with milliseconds";
+  if (typeof e.service !== "string" || e.service.length === 0 || e.service.length > MAX_SERVICE) {
+    return `service must be a string of 1 to ${MAX_SERVICE} characters`;
+  }
+  if (serviceDirName(e.service) === undefined) return "service is too long for a lake partition path";
+  if (typeof e.level !== "string") return "level must be a string";
+  if (typeof e.message !== "string") return "message must be a string";
+  if (e.ingest_time !== undefined && !isTimestamp(e.ingest_time)) {
+    return "ingest_time must be ISO-8601 UTC with milliseconds";
+  }
+  if (e.attrs !== undefined && (typeof e.attrs !== "object" || e.attrs === null || Array.isArray(e.attrs))) {
+    return "attrs must be an object";
+  }
+  if (e.http !== undefined && (typeof e.http !== "object" || e.http === null || Array.isArray(e.http))) {
+    return "http must be an object";
+  }
+  return undefined;
+}
+
+// JSON.stringify writes a lone surrogate as a `\udXXX` escape, which DuckDB's JSON reader refuses.
+const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/i;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function wellFormed(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(LONE_SURROGATE, "\ufffd");
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [wellFormed(k) as string, wellFormed(v)]),
+    );
+  }
+  return value;
+}
+
+/** One NDJSON line (JSON.stringify never emits a raw newline). Lone surrogates become U+FFFD. */
+export function encodeEvent(event: LogEvent): string {
+  const line = JSON.stringify(event);
+  // The escape can also appear for an escaped backslash followed by "ud8…" in the text; the
+  // slow path is then taken for nothing, which is harmless.
+  return line.includes("\\u") && LONE_SURROGATE_ESCAPE.test(line) ? JSON.stringify(wellFormed(event)) : line;
+}
