@@ -18,7 +18,9 @@ export function parseDuration(text: string): number {
     matched += match[0].length;
   }
   if (trimmed.length === 0 || matched !== trimmed.length) {
-    throw new Error(`invalid duration "${text}": use a number and a unit (ms, s, m, h, d, w), e.g. 15m or 7d`);
+    throw new Error(
+      `invalid duration "${text}": use a number and a unit (ms, s, m, h, d, w), e.g. 15m or 7d`,
+    );
   }
   return total;
 }

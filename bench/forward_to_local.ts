@@ -1,0 +1,78 @@
+/**
+ * forward → local: PackedForward with acks into `logpipe up` (durable buffer → transforms →
+ * DuckDB store), measured end to end until every event is in the store, against the floor of
+ * decoding the same frames with msgpackr alone in the same run.
+ *
+ *   npm run build && node dist/bench/forward_to_local.js [events] [entries-per-chunk] [connections]
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeFramesOnly, packedForwardFrames, sendWithAcks } from "./support/forward-frames.js";
+import { cpuSeconds, listener, peakRssMiB, readCounter, startCli } from "./support/process-stats.js";
+
+const events = Number(process.argv[2] ?? 300_000);
+const perChunk = Number(process.argv[3] ?? 1_000);
+const connections = Number(process.argv[4] ?? 4);
+
+const frames = packedForwardFrames(events, perChunk, Date.now() - 60_000);
+
+// Floor: best of three decodes of the same frames.
+let floorSeconds = Number.POSITIVE_INFINITY;
+for (let i = 0; i < 3; i++) {
+  const start = process.hrtime.bigint();
+  const decoded = decodeFramesOnly(frames);
+  floorSeconds = Math.min(floorSeconds, Number(process.hrtime.bigint() - start) / 1e9);
+  if (decoded !== events) throw new Error(`floor decoded ${decoded} of ${events}`);
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), "logpipe-bench-"));
+const { child, output } = await startCli([
+  "up",
+  "--data-dir",
+  dataDir,
+  "--forward-port",
+  "0",
+  "--http-port",
+  "0",
+  "--api-port",
+  "0",
+]);
+try {
+  const forward = new URL(listener(output(), "forward"));
+  const metrics = `${listener(output(), "api")}/metrics`;
+  const pid = child.pid!;
+  const cpuBefore = cpuSeconds(pid);
+  const start = process.hrtime.bigint();
+  await sendWithAcks(forward.hostname, Number(forward.port), frames, connections);
+  const ackedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const deadline = Date.now() + 300_000;
+  while ((await readCounter(metrics, "logpipe_output_events_total", 'output="local-store"')) < events) {
+    if (Date.now() > deadline) throw new Error("events did not all reach the store in 5 minutes");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const storedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  const result = {
+    bench: "forward_to_local",
+    events,
+    entries_per_chunk: perChunk,
+    connections,
+    acked_seconds: round(ackedSeconds),
+    stored_seconds: round(storedSeconds),
+    events_per_s: Math.round(events / storedSeconds),
+    acked_events_per_s: Math.round(events / ackedSeconds),
+    cpu_seconds_per_million: round((cpu / events) * 1e6),
+    peak_rss_mib: round(peakRssMiB(pid)),
+    floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floorSeconds) },
+    ratio_to_floor: round(events / storedSeconds / (events / floorSeconds)),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  child.kill("SIGKILL");
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

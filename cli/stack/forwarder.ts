@@ -1,0 +1,136 @@
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { DurableBuffer } from "../../collectors/buffer/index.js";
+import { DeadLetterWriter } from "../../collectors/dead-letter/dead-letter.js";
+import { DeliveryPump } from "../../collectors/forwarder/pump.js";
+import { ForwardInput } from "../../collectors/inputs/forward/index.js";
+import { HttpInput } from "../../collectors/inputs/http/index.js";
+import type { IncomingRecord } from "../../core/event/incoming.js";
+import { MetricsRegistry } from "../../core/metrics.js";
+import type { Input } from "../../core/stage.js";
+import { createTransformer } from "../../processors/transforms/index.js";
+import { ApiServer } from "../api/server.js";
+import type { LogpipeConfig } from "../config.js";
+import type { LogLine } from "./embedded.js";
+import { createOutputs } from "./outputs.js";
+
+export interface Forwarder {
+  readonly dataDir: string;
+  readonly metrics: MetricsRegistry;
+  readonly inputs: Input[];
+  readonly server: ApiServer;
+  readonly buffer: DurableBuffer;
+  /** One line of totals for the periodic stats log. */
+  statsLine(): string;
+  shutdown(drainTimeoutMs?: number): Promise<void>;
+}
+
+/**
+ * `logpipe forward`: inputs → durable buffer → transforms → every configured output. Each
+ * output reads the buffer through its own cursor, so a slow or failing output holds back only
+ * its own cursor; the buffer's cap is what finally pushes back on the inputs.
+ */
+export async function startForwarder(config: LogpipeConfig, log: LogLine): Promise<Forwarder> {
+  const dataDir = resolve(config.data_dir);
+  await mkdir(dataDir, { recursive: true });
+  const metrics = new MetricsRegistry();
+  const logFn = (level: string, message: string, fields?: Record<string, unknown>) =>
+    log(level === "error" ? "error" : level === "warn" ? "warn" : "info", message, fields);
+
+  const outputs = createOutputs(config.outputs, { metrics, log: logFn });
+  if (outputs.size === 0) {
+    throw new Error(
+      "no outputs configured: add outputs.cloudwatch_logs and/or outputs.firehose to the config",
+    );
+  }
+  const buffer = await DurableBuffer.open(
+    { ...config.buffer, dir: join(dataDir, "buffer") },
+    { consumers: [...outputs.keys()], metrics, log: logFn },
+  );
+  const transform = createTransformer(config.transforms, { metrics });
+  const deadLetters = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
+  const pumps = new Map<string, DeliveryPump<{ records: IncomingRecord[] }>>();
+  for (const [name, sink] of outputs) {
+    await sink.start();
+    const pump = new DeliveryPump(buffer.consumer(name), (r) => transform(r), sink, deadLetters, metrics, {
+      maxBatch: config.forwarder.batch_events,
+      concurrency: config.forwarder.concurrency,
+      intentionalDropCodes: new Set(["dropped_level"]),
+    });
+    pump.start();
+    pumps.set(name, pump);
+  }
+
+  const inputs: Input[] = [];
+  if (config.inputs.forward.enabled)
+    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: logFn }));
+  if (config.inputs.http.enabled)
+    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: logFn }));
+
+  const server = new ApiServer(
+    { host: config.forwarder.host, port: config.forwarder.port },
+    undefined,
+    metrics,
+    () => ({
+      // Ready while the buffer has room: outputs that are down only make it grow until the cap.
+      ready: buffer.hasSpace(),
+      buffer: buffer.stats(),
+      outputs: Object.fromEntries([...pumps].map(([name, pump]) => [name, pump.status()])),
+    }),
+  );
+
+  const stopAll = async () => {
+    for (const input of inputs) await input.shutdown();
+    await server.shutdown();
+    for (const pump of pumps.values()) await pump.shutdown();
+    for (const sink of outputs.values()) await sink.shutdown();
+    await buffer.close();
+  };
+  try {
+    for (const input of inputs) await input.start();
+    await server.start();
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const sum = (prefix: string) =>
+    Object.entries(metrics.snapshot())
+      .filter(([key]) => key === prefix || key.startsWith(`${prefix}{`))
+      .reduce((total, [, value]) => total + value, 0);
+  return {
+    dataDir,
+    metrics,
+    inputs,
+    server,
+    buffer,
+    statsLine() {
+      const stats = buffer.stats();
+      const perOutput = [...outputs.keys()]
+        .map(
+          (name) =>
+            `${name}=${metrics.snapshot()[`logpipe_output_events_total{output="${outputs.get(name)!.name}"}`] ?? 0}`,
+        )
+        .join(" ");
+      return [
+        `in=${sum("logpipe_forward_events_total") + sum("logpipe_http_input_events_accepted_total")}`,
+        `out{${perOutput}}`,
+        `retried=${sum("logpipe_output_retried_total")}`,
+        `dead_lettered=${sum("logpipe_dead_letters_total")}`,
+        `buffer_bytes=${stats.bytes}`,
+        `pending=${JSON.stringify(stats.pending)}`,
+      ].join(" ");
+    },
+    shutdown(drainTimeoutMs = 10_000) {
+      stopping ??= (async () => {
+        for (const input of inputs) await input.shutdown();
+        const deadline = Date.now() + drainTimeoutMs;
+        const pending = () => Object.values(buffer.stats().pending).reduce((a, b) => a + b, 0);
+        while (pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await stopAll();
+      })();
+      return stopping;
+    },
+  };
+}
