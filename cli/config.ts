@@ -36,7 +36,9 @@ export const LogpipeConfigSchema = z
     ),
     inputs: InputsConfigSchema.prefault({}),
     buffer: BufferSettingsSchema.prefault({}),
-    transforms: TransformsConfigSchema.prefault({}),
+    transforms: TransformsConfigSchema.prefault({}).describe(
+      "How records become events: parsing, level normalisation, enrichment, PII redaction and size bounds.",
+    ),
     store: LocalStoreSettingsSchema.prefault({}),
     api: ApiConfigSchema.prefault({}),
     outputs: OutputsConfigSchema.prefault({}),
