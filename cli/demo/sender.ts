@@ -1,6 +1,10 @@
 import fluent from "fluent-logger";
 import { DemoTraffic } from "./traffic.js";
 
+// fluent-logger's typings declare EventTime as an instance; at run time it is the class.
+const EventTimeClass = fluent.EventTime as unknown as { fromTimestamp(ms: number): fluent.Timestamp };
+const eventTime = (ms: number) => EventTimeClass.fromTimestamp(ms);
+
 export interface DemoSenderOptions {
   host: string;
   port: number;
@@ -67,7 +71,8 @@ export class DemoSender {
         for (const { tag, time, record } of this.traffic.request(now)) {
           const [prefix, label] = tag.split(".") as [string, string];
           this.sent++;
-          this.senderFor(prefix).emit(label, record, new Date(time), (error) => {
+          // EventTime keeps milliseconds; a Date would be sent as whole seconds.
+          this.senderFor(prefix).emit(label, record, eventTime(time), (error) => {
             if (error) this.failed++;
             else this.acked++;
           });

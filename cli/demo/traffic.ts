@@ -167,7 +167,7 @@ export class DemoTraffic {
         method: route.method,
         path: route.path,
         status,
-        latency_ms: elapsed,
+        latency_ms: Math.round(elapsed * 100) / 100,
         user_agent: ctx.userAgent,
         client_ip: route.service === "gateway" ? ctx.clientIp : "10.0.0.12",
       },
