@@ -1,19 +1,34 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { LogEvent } from "../../core/event/schema.js";
 import { type QueryBackend, QueryInputError, type SqlResult } from "../api/backend.js";
 import { positiveIntOption } from "../options.js";
-import { openQueryBackend } from "../stack/open-backend.js";
+import { type TargetOptions as BackendTargetOptions, openQueryBackend } from "../stack/open-backend.js";
 
-interface TargetOptions {
-  server?: string;
-  dataDir?: string;
-  json?: boolean;
-}
+type TargetOptions = BackendTargetOptions & { json?: boolean };
 
 function addTargetOptions(command: Command): Command {
   return command
+    .addOption(
+      new Option("--target <where>", "which back end answers")
+        .choices(["local", "opensearch", "athena"])
+        .default("local"),
+    )
     .option("--server <url>", "API of a running `logpipe up` (default: the one using --data-dir, if any)")
-    .option("-d, --data-dir <dir>", "data directory to read when no stack is running", ".logpipe");
+    .option("-d, --data-dir <dir>", "data directory to read when no stack is running", ".logpipe")
+    .option("--endpoint <url>", "OpenSearch endpoint (--target opensearch) or Athena endpoint override")
+    .addOption(new Option("--auth <type>", "OpenSearch authentication").choices(["none", "basic", "sigv4"]))
+    .option("--region <region>", "AWS region (SigV4 signing, Athena)")
+    .addOption(
+      new Option("--service <name>", "SigV4 service: es (domains) or aoss (serverless)").choices([
+        "es",
+        "aoss",
+      ]),
+    )
+    .option("--username <name>", "OpenSearch basic-auth user (password from LOGPIPE_OPENSEARCH_PASSWORD)")
+    .option("--index-prefix <prefix>", "OpenSearch index prefix", "logs-")
+    .option("--database <name>", "Athena database", "logpipe")
+    .option("--workgroup <name>", "Athena workgroup")
+    .option("--output-location <s3url>", "Athena query result location");
 }
 
 const LEVEL_LABEL: Record<string, string> = {
