@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { decodeFramesOnly, packedForwardFrames, sendWithAcks } from "./forward-frames.js";
+import { startInstantAws } from "./instant-aws.js";
+import { cpuSeconds, listener, peakRssMiB, readCounter, startCli } from "./process-stats.js";
+
+export interface ForwardOutputBench {
+  bench: string;
+  /** Output name in the config and in `logpipe_output_events_total{output=…}`. */
+  output: "cloudwatch_logs" | "firehose";
+  /** The output's config section, given the instant endpoint. */
+  outputConfig(endpoint: string): Record<string, unknown>;
+  events: number;
+  perChunk: number;
+  connections: number;
+}
+
+/**
+ * PackedForward with acks → `logpipe forward` (durable buffer → transforms → one AWS output)
+ * → an endpoint that answers at once, until the output counted every event; against the floor
+ * of decoding the same frames with msgpackr alone, in the same run.
+ */
+export async function runForwardOutputBench(options: ForwardOutputBench): Promise<Record<string, unknown>> {
+  const { events, perChunk, connections } = options;
+  const frames = packedForwardFrames(events, perChunk, Date.now() - 60_000);
+
+  let floorSeconds = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    const decoded = decodeFramesOnly(frames);
+    floorSeconds = Math.min(floorSeconds, Number(process.hrtime.bigint() - start) / 1e9);
+    if (decoded !== events) throw new Error(`floor decoded ${decoded} of ${events}`);
+  }
+
+  const aws = await startInstantAws();
+  const dir = await mkdtemp(join(tmpdir(), "logpipe-bench-"));
+  const config = join(dir, "logpipe.yaml");
+  await writeFile(
+    config,
+    stringify({
+      outputs: { [options.output]: options.outputConfig(aws.endpoint) },
+      forwarder: { stats_interval_s: 0 },
+    }),
+  );
+  // The child inherits these: static credentials, so the SDK signs without looking for real ones.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: "bench",
+    AWS_SECRET_ACCESS_KEY: "bench",
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+  });
+  const { child, output } = await startCli([
+    "forward",
+    "--config",
+    config,
+    "--data-dir",
+    join(dir, "data"),
+    "--forward-port",
+    "0",
+    "--http-port",
+    "0",
+    "--metrics-port",
+    "0",
+  ]);
+  try {
+    const forward = new URL(listener(output(), "forward"));
+    const metrics = `${listener(output(), "metrics").replace(/\/$/, "")}/metrics`;
+    const pid = child.pid!;
+    const cpuBefore = cpuSeconds(pid);
+    const splitBefore = userSystemTicks(pid);
+    const start = process.hrtime.bigint();
+    await sendWithAcks(forward.hostname, Number(forward.port), frames, connections);
+    const ackedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const deadline = Date.now() + 300_000;
+    const label = `output="${options.output}"`;
+    while ((await readCounter(metrics, "logpipe_output_events_total", label)) < events) {
+      if (Date.now() > deadline) throw new Error(`events did not all reach ${options.output} in 5 minutes`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const deliveredSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    const splitAfter = userSystemTicks(pid);
+    const ticks = splitAfter.user - splitBefore.user + (splitAfter.system - splitBefore.system);
+    return {
+      bench: options.bench,
+      events,
+      entries_per_chunk: perChunk,
+      connections,
+      acked_seconds: round(ackedSeconds),
+      delivered_seconds: round(deliveredSeconds),
+      events_per_s: Math.round(events / deliveredSeconds),
+      acked_events_per_s: Math.round(events / ackedSeconds),
+      cpu_seconds_per_million: round((cpu / events) * 1e6),
+      // Kernel time is mostly the buffer's writes and fsyncs; user time is the JavaScript.
+      cpu_user_share: ticks > 0 ? round((splitAfter.user - splitBefore.user) / ticks) : 0,
+      peak_rss_mib: round(peakRssMiB(pid)),
+      at_endpoint: { log_events: aws.logEvents, records: aws.records, record_events: aws.recordEvents },
+      floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floorSeconds) },
+      ratio_to_floor: round(events / deliveredSeconds / (events / floorSeconds)),
+      targets: { cpu_seconds_per_million_max: 3.4, peak_rss_mib_max: 256 },
+    };
+  } finally {
+    child.kill("SIGKILL");
+    await aws.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** utime and stime of a process, in clock ticks, from /proc. */
+function userSystemTicks(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(fields[11]), system: Number(fields[12]) };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,153 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { assertBuilt, CLI, type RunResult } from "./cli-process.js";
+
+/**
+ * Runs `logpipe forward` (the built CLI) as a child process for end-to-end tests, with static
+ * fake credentials so the real SDK signs requests to the wire-level fakes without looking for
+ * real ones.
+ */
+
+/** Environment for a child that talks to fakes: static credentials, no instance metadata. */
+export function fakeAwsEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith("AWS_")) delete env[key];
+  }
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+/** Writes `config` as YAML to `<dir>/logpipe.yaml` and returns its path. */
+export async function writeForwardConfig(dir: string, config: Record<string, unknown>): Promise<string> {
+  const path = join(dir, "logpipe.yaml");
+  await writeFile(path, stringify(config));
+  return path;
+}
+
+/** A long-running `logpipe forward` child and the addresses it printed. */
+export interface ForwardProcess {
+  child: ChildProcess;
+  /** `tcp://host:port` of the Fluent forward input. */
+  forward: URL;
+  /** Base URL of the HTTP input. */
+  http: URL;
+  /** Base URL of the /health and /metrics listener. */
+  metrics: string;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `logpipe forward --config FILE` with every port picked free, and waits for its listeners. */
+export async function startForward(
+  configPath: string,
+  dataDir: string,
+  timeoutMs = 30_000,
+): Promise<ForwardProcess> {
+  assertBuilt();
+  const args = [
+    CLI,
+    "forward",
+    "--config",
+    configPath,
+    "--data-dir",
+    dataDir,
+    "--forward-port",
+    "0",
+    "--http-port",
+    "0",
+    "--metrics-port",
+    "0",
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: fakeAwsEnv() });
+  let out = "";
+  child.stdout!.on("data", (d) => {
+    out += d;
+  });
+  child.stderr!.on("data", (d) => {
+    out += d;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!/^ {2}metrics\s+(\S+)/m.test(out)) {
+    if (child.exitCode !== null) throw new Error(`logpipe forward exited ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`logpipe forward did not start in time:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const find = (name: string) => new RegExp(`^ {2}${name}\\s+(\\S+)`, "m").exec(out)?.[1];
+  return {
+    child,
+    forward: new URL(find("forward") ?? "tcp://invalid:0"),
+    http: new URL(find("http") ?? "http://invalid:0"),
+    metrics: find("metrics")!.replace(/\/$/, ""),
+    output: () => out,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, "exit");
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Runs the CLI to completion with the fake credentials. */
+export async function runCliWithFakeAws(args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: fakeAwsEnv(),
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Sums one Prometheus metric over the label sets whose text contains `labelFilter`. */
+export async function readMetric(metricsBase: string, name: string, labelFilter = ""): Promise<number> {
+  const text = await (await fetch(`${metricsBase}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (
+      line.startsWith(name) &&
+      (line[name.length] === "{" || line[name.length] === " ") &&
+      line.includes(labelFilter)
+    ) {
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return total;
+}
+
+/** Polls `check` every `intervalMs` until it returns true; throws with `what` after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
