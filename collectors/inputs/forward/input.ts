@@ -35,6 +35,7 @@ export class ForwardInput implements Input {
   private server: Server | undefined;
   private bound: string | undefined;
   private openSockets = 0;
+  private readonly rawSockets = new Set<Socket>();
   private lastLimitLog = Number.NEGATIVE_INFINITY;
   /** Sockets refused at the limit: their TLS layer failing is not a separate error. */
   private readonly refused = new WeakSet<Socket>();
@@ -79,6 +80,8 @@ export class ForwardInput implements Input {
     if (config.tls) {
       server.on("secureConnection", (socket: Socket) => this.serve(socket));
       server.on("tlsClientError", (error: Error, socket: Socket) => {
+        // A failed handshake leaves the socket open unless it is destroyed here.
+        socket.destroy();
         if (this.refused.has(socket) || this.stopping) return;
         this.metrics.errors.inc({ code: "tls_error" });
         this.log("warn", `forward connection closed: TLS handshake failed: ${error.message}`, {
@@ -146,11 +149,13 @@ export class ForwardInput implements Input {
       return;
     }
     this.openSockets++;
+    this.rawSockets.add(socket);
     this.metrics.connections.set(this.openSockets);
     this.metrics.connectionsAccepted.inc();
     // A socket destroyed before any listener would otherwise throw its error.
     socket.on("error", () => undefined);
     socket.once("close", () => {
+      this.rawSockets.delete(socket);
       this.openSockets--;
       this.metrics.connections.set(this.openSockets);
     });
@@ -181,6 +186,8 @@ export class ForwardInput implements Input {
     // Frames already received are finished; waiting for buffer space is not (the client resends).
     this.abort.abort(new Error("forward input shutting down"));
     await Promise.all([...this.connections].map((c) => c.drainAndClose()));
+    // Sockets that never became a connection (e.g. stuck in a TLS handshake) would hold close() open.
+    for (const socket of this.rawSockets) socket.destroy();
     await closed;
     this.bound = undefined;
   }

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { afterAll, describe, expect, test } from "vitest";
 import { ForwardTestClient } from "../../../support/forward-client.js";
 import { exchanges } from "./fluent-bit-fixtures.js";
@@ -70,5 +71,23 @@ describe.skipIf(!certificate)("forward over TLS (needs the openssl CLI)", () => 
     await plain.closed;
     await eventually(() => expect(h.metric('logpipe_forward_errors_total{code="tls_error"}')).toBe(1));
     expect(h.target.appends).toEqual([]);
+  });
+
+  test("a client that refuses the server's certificate does not keep the listener from shutting down", async () => {
+    const h = await startForward({ tls: { cert_file: certificate!.cert, key_file: certificate!.key } });
+    const url = new URL(h.address);
+    // No CA given: the client rejects the self-signed certificate and aborts the handshake.
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      socket.once("secureConnect", () => resolve("connected"));
+    });
+    expect(refused).not.toBe("connected");
+    await expect(
+      Promise.race([
+        h.input.shutdown().then(() => "stopped"),
+        new Promise((resolve) => setTimeout(() => resolve("hung"), 10_000)),
+      ]),
+    ).resolves.toBe("stopped");
   });
 });
