@@ -10,7 +10,7 @@ import { stderrDiagnostics } from "./reporter.js";
 import { createShipper, type LoggerStats, machineHostname, type Shipper } from "./shipper.js";
 
 /**
- * pino transport: `pino.transport({ target: "logpipe/dist/collectors/logger/pino-transport.js",
+ * pino transport: `pino.transport({ target: "logpipe/pino-transport",
  * options: { service: "checkout", forwarder: { port: 24224 } } })`. pino runs it in a worker
  * thread and writes its JSON lines into the stream this returns; each line is mapped onto the
  * logger's record shape and shipped through the same bounded, acknowledged queue as
