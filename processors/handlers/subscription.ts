@@ -5,6 +5,12 @@ import { CLOUDWATCH_LOGS } from "../../core/limits.js";
 import { type Counter, MetricsRegistry } from "../../core/metrics.js";
 import { type Clock, systemClock } from "../../core/retry.js";
 import type { Sink } from "../../core/stage.js";
+import {
+  type CompiledServiceLogs,
+  compileServiceLogs,
+  selectServiceLogParser,
+  toIncomingRecord,
+} from "../transforms/aws/index.js";
 import type { Transform } from "../transforms/index.js";
 import type { CloudWatchLogsEvent, SubscriptionMessage } from "./aws-events.js";
 import type { DeadLetterEntry, DeadLetterSink } from "./dead-letter.js";
@@ -36,6 +42,11 @@ export interface SubscriptionProcessorDeps {
   metrics?: MetricsRegistry;
   /** See `LOGPIPE_SERVICE_FROM_LOG_GROUP`. */
   serviceFromLogGroup?: RegExp | undefined;
+  /**
+   * AWS service logs (VPC Flow Logs, CloudTrail, ALB) recognised by log group name; their lines
+   * are parsed into the schema before the transforms. Defaults to the built-in patterns.
+   */
+  serviceLogs?: CompiledServiceLogs;
   /** The transforms' `id_field`, so extracted fields never stand in for the message's id. */
   idField?: string | null;
   maxDecodedBytes?: number;
@@ -139,6 +150,7 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps): Su
   const initialDelayMs = deps.retryInitialDelayMs ?? 200;
   const maxDelayMs = deps.retryMaxDelayMs ?? 5_000;
   const idField = deps.idField === undefined ? "id" : deps.idField;
+  const serviceLogs = deps.serviceLogs ?? compileServiceLogs();
 
   function transformAll(
     message: SubscriptionMessage,
@@ -153,6 +165,7 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps): Su
       idField,
     };
     const context = contextOf(origin);
+    const serviceLog = selectServiceLogParser({ log_group: message.logGroup }, serviceLogs);
     const events: LogEvent[] = [];
     const deadLetters: DeadLetterEntry[] = [];
     let intentional = 0;
@@ -168,11 +181,29 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps): Su
         });
         continue;
       }
-      const input: IncomingRecord = logEventInput(
-        raw as SubscriptionMessage["logEvents"][number],
-        origin,
-        tag,
-      );
+      const logEvent = raw as SubscriptionMessage["logEvents"][number];
+      let input: IncomingRecord;
+      if (serviceLog) {
+        const parsed = serviceLog.parseMessage(logEvent.message);
+        if (!parsed.ok) {
+          deadLetters.push({
+            output: "transform",
+            code: parsed.code,
+            reason: `${serviceLog.kind}: ${parsed.reason}`,
+            time: nowIso,
+            event: { ...logEvent, log_group: message.logGroup, log_stream: message.logStream },
+          });
+          continue;
+        }
+        input = toIncomingRecord(parsed, {
+          id: logEvent.id,
+          time: logEvent.timestamp,
+          receivedAt,
+          source: "cloudwatch",
+        });
+      } else {
+        input = logEventInput(logEvent, origin, tag);
+      }
       const result = deps.transform(input, context);
       if (result.ok) events.push(result.event);
       else if (result.intentional) intentional++;
