@@ -2,6 +2,7 @@ import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
 import type { LogEvent } from "../../core/event/schema.js";
+import { InFlightWrites } from "../../core/in-flight.js";
 import type { Counter, Histogram, MetricsRegistry } from "../../core/metrics.js";
 import type { ItemOutcome, Sink } from "../../core/stage.js";
 import { groupByPartition, type PartitionGroup } from "./batch.js";
@@ -50,8 +51,7 @@ export class S3LakeWriter implements Sink<LogEvent> {
   private readonly now: () => number;
   private readonly newId: ((now: number) => string) | undefined;
   private readonly log: Logger;
-  private readonly writes = new Set<Promise<unknown>>();
-  private closed = false;
+  private readonly inFlight = new InFlightWrites("lake writer");
 
   private readonly eventsWritten: Counter;
   private readonly objectsWritten: Counter;
@@ -96,21 +96,13 @@ export class S3LakeWriter implements Sink<LogEvent> {
 
   /** Waits for writes in flight; later writes answer every event retryable. */
   async shutdown(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.allSettled([...this.writes]);
+    if (this.inFlight.closed) return;
+    await this.inFlight.close();
     if (this.ownsClient) this.client.destroy();
   }
 
-  async write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
-    if (this.closed) return batch.map(() => ({ status: "retryable", reason: "lake writer is shut down" }));
-    const run = this.deliver(batch, signal);
-    this.writes.add(run);
-    try {
-      return await run;
-    } finally {
-      this.writes.delete(run);
-    }
+  write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
+    return this.inFlight.run(batch.length, () => this.deliver(batch, signal));
   }
 
   private async deliver(batch: readonly LogEvent[], signal: AbortSignal | undefined): Promise<ItemOutcome[]> {

@@ -1,5 +1,6 @@
 import type { Client } from "@opensearch-project/opensearch";
 import type { LogEvent } from "../../core/event/schema.js";
+import { InFlightWrites } from "../../core/in-flight.js";
 import type { Counter, Histogram, MetricsRegistry } from "../../core/metrics.js";
 import {
   type Clock,
@@ -78,8 +79,7 @@ export class OpenSearchStore implements Sink<LogEvent> {
   private readonly opType: BulkOpType;
   private readonly log: Logger;
   private readonly retryOptions: Omit<RetryOptions, "classify" | "signal">;
-  private readonly writes = new Set<Promise<unknown>>();
-  private closed = false;
+  private readonly inFlight = new InFlightWrites("opensearch store");
   private shutdownDone: Promise<void> | undefined;
 
   private readonly written: Counter;
@@ -131,24 +131,15 @@ export class OpenSearchStore implements Sink<LogEvent> {
 
   /** Waits for writes in flight; later writes answer every event retryable. Idempotent. */
   shutdown(): Promise<void> {
-    this.closed = true;
     this.shutdownDone ??= (async () => {
-      await Promise.allSettled([...this.writes]);
+      await this.inFlight.close();
       if (this.ownsClient) await this.api.close();
     })();
     return this.shutdownDone;
   }
 
-  async write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
-    if (this.closed)
-      return batch.map(() => ({ status: "retryable", reason: "opensearch store is shut down" }));
-    const run = this.deliver(batch, signal);
-    this.writes.add(run);
-    try {
-      return await run;
-    } finally {
-      this.writes.delete(run);
-    }
+  write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
+    return this.inFlight.run(batch.length, () => this.deliver(batch, signal));
   }
 
   private async deliver(batch: readonly LogEvent[], signal: AbortSignal | undefined): Promise<ItemOutcome[]> {

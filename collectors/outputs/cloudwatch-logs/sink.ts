@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { LogEvent } from "../../../core/event/schema.js";
+import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../../core/metrics.js";
 import {
   type Clock,
@@ -57,8 +58,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
   private readonly retryOptions: Omit<RetryOptions, "classify" | "signal">;
   private readonly groupsReady = new Map<string, Promise<void>>();
   private readonly streamsReady = new Map<string, Promise<void>>();
-  private readonly writes = new Set<Promise<unknown>>();
-  private closed = false;
+  private readonly inFlight = new InFlightWrites("cloudwatch_logs output");
 
   private readonly sent: Counter;
   private readonly rejected: Counter;
@@ -128,20 +128,11 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
 
   /** Waits for writes in flight to finish; later writes answer every event retryable. */
   async shutdown(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled([...this.writes]);
+    await this.inFlight.close();
   }
 
-  async write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
-    if (this.closed)
-      return batch.map(() => ({ status: "retryable", reason: "cloudwatch_logs output is shut down" }));
-    const run = this.deliver(batch, signal);
-    this.writes.add(run);
-    try {
-      return await run;
-    } finally {
-      this.writes.delete(run);
-    }
+  write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
+    return this.inFlight.run(batch.length, () => this.deliver(batch, signal));
   }
 
   private async deliver(batch: readonly LogEvent[], signal: AbortSignal | undefined): Promise<ItemOutcome[]> {

@@ -1,5 +1,6 @@
 import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import type { LogEvent } from "../../../core/event/schema.js";
+import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../../core/metrics.js";
 import {
   type Clock,
@@ -75,8 +76,7 @@ export class FirehoseSink implements Sink<LogEvent> {
   private readonly log: Logger;
   private readonly limiter: AdaptiveConcurrency;
   private readonly retryOptions: Omit<RetryOptions, "classify" | "signal">;
-  private readonly writes = new Set<Promise<unknown>>();
-  private closed = false;
+  private readonly inFlight = new InFlightWrites("firehose output");
 
   private readonly eventsSent: Counter;
   private readonly recordsSent: Counter;
@@ -159,20 +159,11 @@ export class FirehoseSink implements Sink<LogEvent> {
 
   /** Waits for writes in flight to finish; later writes answer every event retryable. */
   async shutdown(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled([...this.writes]);
+    await this.inFlight.close();
   }
 
-  async write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
-    if (this.closed)
-      return batch.map(() => ({ status: "retryable", reason: "firehose output is shut down" }));
-    const run = this.deliver(batch, signal);
-    this.writes.add(run);
-    try {
-      return await run;
-    } finally {
-      this.writes.delete(run);
-    }
+  write(batch: readonly LogEvent[], signal?: AbortSignal): Promise<ItemOutcome[]> {
+    return this.inFlight.run(batch.length, () => this.deliver(batch, signal));
   }
 
   private async deliver(batch: readonly LogEvent[], signal: AbortSignal | undefined): Promise<ItemOutcome[]> {
