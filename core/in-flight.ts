@@ -15,7 +15,7 @@ export class InFlightWrites {
   }
 
   /** Runs `deliver` unless closed; a closed sink answers every item retryable. */
-  async run<T>(count: number, deliver: () => Promise<ItemOutcome[]>): Promise<ItemOutcome[]> {
+  async run(count: number, deliver: () => Promise<ItemOutcome[]>): Promise<ItemOutcome[]> {
     if (this.closedFlag) {
       return Array.from({ length: count }, () => ({
         status: "retryable",
