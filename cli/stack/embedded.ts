@@ -61,7 +61,7 @@ export async function startEmbeddedStack(config: LogpipeConfig, log: LogLine): P
     metrics,
     {
       maxBatch: 5_000,
-      concurrency: 3,
+      concurrency: 1,
       intentionalDropCodes: new Set(["dropped_level"]),
     },
   );
