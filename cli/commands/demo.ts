@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { DemoSender } from "../demo/sender.js";
 import { portOption, positiveIntOption } from "../options.js";
 
 export function registerDemoCommand(program: Command): void {
@@ -19,6 +18,7 @@ export function registerDemoCommand(program: Command): void {
         requests?: number;
         sharedKey?: string;
       }) => {
+        const { DemoSender } = await import("../demo/sender.js");
         const sender = new DemoSender({
           host: options.host,
           port: options.port,

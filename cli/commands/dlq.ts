@@ -1,13 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { DeadLetterWriter } from "../../collectors/dead-letter/dead-letter.js";
-import { replayDeadLetters } from "../../collectors/dead-letter/replay.js";
-import { MetricsRegistry } from "../../core/metrics.js";
-import { createTransformer } from "../../processors/transforms/index.js";
 import { loadLogpipeConfig } from "../config.js";
 import { logLine } from "../signals.js";
-import { createOutputs } from "../stack/outputs.js";
 
 export function registerDlqCommands(program: Command): void {
   const dlq = program.command("dlq").description("Inspect and replay dead-lettered events");
@@ -39,6 +34,19 @@ export function registerDlqCommands(program: Command): void {
     )
     .action(async (options: { config: string; dataDir?: string; output?: string; maxElapsedMs: number }) => {
       const config = await loadLogpipeConfig(options.config);
+      const [
+        { DeadLetterWriter },
+        { replayDeadLetters },
+        { MetricsRegistry },
+        { createTransformer },
+        { createOutputs },
+      ] = await Promise.all([
+        import("../../collectors/dead-letter/dead-letter.js"),
+        import("../../collectors/dead-letter/replay.js"),
+        import("../../core/metrics.js"),
+        import("../../processors/transforms/index.js"),
+        import("../stack/outputs.js"),
+      ]);
       const dataDir = resolve(options.dataDir ?? config.data_dir);
       const metrics = new MetricsRegistry();
       const outputs = createOutputs(config.outputs, { metrics, log: logLine as never });

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { loadLogpipeConfig } from "../config.js";
 import { portOption } from "../options.js";
 import { logLine, waitForStopSignal } from "../signals.js";
-import { startForwarder } from "../stack/forwarder.js";
 
 interface ForwardOptions {
   config: string;
@@ -28,6 +27,7 @@ export function registerForwardCommand(program: Command): void {
       if (options.httpPort !== undefined) config.inputs.http.port = options.httpPort;
       if (options.metricsPort !== undefined) config.forwarder.port = options.metricsPort;
 
+      const { startForwarder } = await import("../stack/forwarder.js");
       const forwarder = await startForwarder(config, logLine);
       const lines = ["logpipe forwarder is up"];
       for (const input of forwarder.inputs) lines.push(`  ${input.name.padEnd(14)} ${input.address()}`);

@@ -1,9 +1,6 @@
 import type { AthenaClient } from "@aws-sdk/client-athena";
 import { type Command, InvalidArgumentError } from "commander";
 import { athenaCreateTableDdl } from "../../core/event/projections/athena.js";
-import { AthenaQueryError, runAthenaQuery } from "../../stores/lake/athena.js";
-import { createLakeAthenaClient, createLakeS3Client } from "../../stores/lake/clients.js";
-import { compactionOptionsFromConfig, compactLake } from "../../stores/lake/compaction.js";
 import { LakeConfigSchema } from "../../stores/lake/config.js";
 import { sanitiseService } from "../../stores/lake/layout.js";
 import { type QueryBackend, QueryInputError, type SqlResult } from "../api/backend.js";
@@ -141,6 +138,11 @@ export function registerLakeCommands(program: Command): void {
         return;
       }
       const config = parsed.data;
+      // The S3 client and compaction load the AWS SDK: only when this command runs.
+      const [{ createLakeS3Client }, { compactionOptionsFromConfig, compactLake }] = await Promise.all([
+        import("../../stores/lake/clients.js"),
+        import("../../stores/lake/compaction.js"),
+      ]);
       const client = createLakeS3Client({
         region: config.region,
         endpoint: config.endpoint,
@@ -186,8 +188,13 @@ export interface AthenaBackendOptions {
  * the local store, which index events for them.
  */
 export function athenaQueryBackend(options: AthenaBackendOptions): QueryBackend {
-  const client =
-    options.client ?? createLakeAthenaClient({ region: options.region, endpoint: options.endpoint });
+  let built: AthenaClient | undefined;
+  const clientFor = async (): Promise<AthenaClient> => {
+    if (options.client) return options.client;
+    const { createLakeAthenaClient } = await import("../../stores/lake/clients.js");
+    built ??= createLakeAthenaClient({ region: options.region, endpoint: options.endpoint });
+    return built;
+  };
   const maxRows = options.maxRows ?? 10_000;
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const unsupported = (what: string) =>
@@ -196,6 +203,10 @@ export function athenaQueryBackend(options: AthenaBackendOptions): QueryBackend 
     );
   return {
     async sql(query: string): Promise<SqlResult> {
+      const [{ AthenaQueryError, runAthenaQuery }, client] = await Promise.all([
+        import("../../stores/lake/athena.js"),
+        clientFor(),
+      ]);
       try {
         const result = await runAthenaQuery(
           client,
@@ -226,7 +237,7 @@ export function athenaQueryBackend(options: AthenaBackendOptions): QueryBackend 
       throw unsupported("tail");
     },
     async close() {
-      if (!options.client) client.destroy();
+      built?.destroy();
     },
   };
 }

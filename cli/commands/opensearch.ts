@@ -3,17 +3,16 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { z } from "zod";
 import { parseTimeBound } from "../../core/duration.js";
 import { QueryError, QuerySyntaxError } from "../../core/query/index.js";
+import type { AwsCredentials } from "../../stores/opensearch/client.js";
 import {
-  type AwsCredentials,
-  createOpenSearchClient,
-  indexTemplateBody,
   type OpenSearchAuth,
   type OpenSearchStoreConfig,
   OpenSearchStoreConfigSchema,
-  searchOpenSearch,
-  setupOpenSearch,
-  setupOptionsFromConfig,
-} from "../../stores/opensearch/index.js";
+} from "../../stores/opensearch/config.js";
+
+/** The store's client and search code load the OpenSearch client and AWS SDK: only on use. */
+const loadStore = () => import("../../stores/opensearch/index.js");
+
 import { type QueryBackend, QueryInputError, type SearchRequest } from "../api/backend.js";
 import { positiveIntOption } from "../options.js";
 
@@ -174,6 +173,7 @@ export function registerOpenSearchCommands(program: Command, deps: OpenSearchCom
     .option("--rollover-size <size>", "data streams: roll over at this size, e.g. 30gb")
     .action(async (flags: SetupFlags) => {
       const config = setupConfigFromFlags(flags, deps.env ?? process.env);
+      const { createOpenSearchClient, setupOpenSearch, setupOptionsFromConfig } = await loadStore();
       const client = (deps.createClient ?? ((c) => createOpenSearchClient(c)))(config);
       try {
         const result = await setupOpenSearch(client, setupOptionsFromConfig(config));
@@ -194,13 +194,14 @@ export function registerOpenSearchCommands(program: Command, deps: OpenSearchCom
 
   addTemplateOptions(
     group.command("template").description("Print the index template JSON (generated from the event schema)"),
-  ).action((flags: TemplateFlags) => {
+  ).action(async (flags: TemplateFlags) => {
     const config = parseConfig({
       endpoint: "http://localhost:9200",
       index_prefix: flags.indexPrefix,
       ...(flags.dataStream ? { data_stream: true } : {}),
       template: templateSection(flags),
     });
+    const { indexTemplateBody, setupOptionsFromConfig } = await loadStore();
     const options = setupOptionsFromConfig(config);
     process.stdout.write(`${JSON.stringify(indexTemplateBody(options), null, 2)}\n`);
   });
@@ -229,16 +230,23 @@ function unsupported(what: string): never {
  */
 export function openSearchSearchBackend(options: OpenSearchBackendOptions): QueryBackend {
   const owned = options.client === undefined;
-  const client =
-    options.client ??
-    createOpenSearchClient(
-      parseConfig({
+  const config = options.client
+    ? undefined
+    : parseConfig({
         endpoint: options.endpoint,
         ...(options.auth ? { auth: options.auth } : {}),
         ...(options.requestTimeoutMs !== undefined ? { request_timeout_ms: options.requestTimeoutMs } : {}),
-      }),
+      });
+  let built: Client | undefined;
+  const clientFor = async (): Promise<Client> => {
+    if (options.client) return options.client;
+    const { createOpenSearchClient } = await loadStore();
+    built ??= createOpenSearchClient(
+      config!,
       options.getCredentials ? { getCredentials: options.getCredentials } : {},
     );
+    return built;
+  };
   const now = options.now ?? Date.now;
   const bound = (text: string | undefined, flag: string) => {
     if (text === undefined) return undefined;
@@ -253,6 +261,7 @@ export function openSearchSearchBackend(options: OpenSearchBackendOptions): Quer
       const since = bound(request.since, "since");
       const until = bound(request.until, "until");
       try {
+        const [{ searchOpenSearch }, client] = await Promise.all([loadStore(), clientFor()]);
         return await searchOpenSearch(client, {
           query: request.query,
           since,
@@ -275,7 +284,7 @@ export function openSearchSearchBackend(options: OpenSearchBackendOptions): Quer
       unsupported("tail");
     },
     async close() {
-      if (owned) await client.close();
+      if (owned && built) await built.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import type { LogEvent } from "../../core/event/schema.js";
 import { type QueryBackend, QueryInputError, type SqlResult } from "../api/backend.js";
 import { positiveIntOption } from "../options.js";
-import { type TargetOptions as BackendTargetOptions, openQueryBackend } from "../stack/open-backend.js";
+import type { TargetOptions as BackendTargetOptions } from "../stack/open-backend.js";
 
 type TargetOptions = BackendTargetOptions & { json?: boolean };
 
@@ -69,6 +69,7 @@ async function withBackend(
   options: TargetOptions,
   work: (backend: QueryBackend) => Promise<void>,
 ): Promise<void> {
+  const { openQueryBackend } = await import("../stack/open-backend.js");
   const backend = await openQueryBackend(options);
   try {
     await work(backend);

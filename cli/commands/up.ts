@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { loadLogpipeConfig } from "../config.js";
-import { DemoSender } from "../demo/sender.js";
 import { portOption } from "../options.js";
 import { logLine, waitForStopSignal } from "../signals.js";
-import { startEmbeddedStack } from "../stack/embedded.js";
 
 interface UpOptions {
   config?: string;
@@ -35,17 +33,20 @@ export function registerUpCommand(program: Command): void {
       if (options.httpPort !== undefined) config.inputs.http.port = options.httpPort;
       if (options.apiPort !== undefined) config.api.port = options.apiPort;
 
+      // Loaded here, not at start-up, so every other command starts fast.
+      const { startEmbeddedStack } = await import("../stack/embedded.js");
       const stack = await startEmbeddedStack(config, logLine);
       const lines = ["logpipe is up"];
       for (const input of stack.inputs) lines.push(`  ${input.name.padEnd(14)} ${input.address()}`);
       lines.push(`  ${"api".padEnd(14)} ${stack.api.address()}`, `  ${"data".padEnd(14)} ${stack.dataDir}`);
       process.stdout.write(`${lines.join("\n")}\n`);
 
-      let demo: DemoSender | undefined;
+      let demo: import("../demo/sender.js").DemoSender | undefined;
       if (options.demo) {
         const forward = stack.inputs.find((i) => i.name === "forward")?.address();
         if (!forward) throw new Error("--demo needs the forward input enabled");
         const url = new URL(forward);
+        const { DemoSender } = await import("../demo/sender.js");
         demo = new DemoSender({
           host: url.hostname,
           port: Number(url.port),

@@ -1,12 +1,8 @@
 import { resolve } from "node:path";
-import { LocalStore } from "../../stores/local/index.js";
 import type { OpenSearchAuth } from "../../stores/opensearch/config.js";
 import type { QueryBackend } from "../api/backend.js";
 import { HttpQueryBackend } from "../api/client.js";
-import { athenaQueryBackend } from "../commands/lake.js";
-import { openSearchSearchBackend } from "../commands/opensearch.js";
 import { readRunState } from "../run-state.js";
-import { DirectQueryBackend } from "./direct-backend.js";
 
 /** Where `search`, `sql` and `tail` send their query, from the command's options. */
 export interface TargetOptions {
@@ -51,6 +47,7 @@ function openSearchAuth(options: TargetOptions): OpenSearchAuth {
 export async function openQueryBackend(options: TargetOptions): Promise<QueryBackend> {
   if (options.target === "opensearch") {
     if (!options.endpoint) throw new Error("--target opensearch needs --endpoint URL");
+    const { openSearchSearchBackend } = await import("../commands/opensearch.js");
     return openSearchSearchBackend({
       endpoint: options.endpoint,
       auth: openSearchAuth(options),
@@ -58,6 +55,7 @@ export async function openQueryBackend(options: TargetOptions): Promise<QueryBac
     });
   }
   if (options.target === "athena") {
+    const { athenaQueryBackend } = await import("../commands/lake.js");
     return athenaQueryBackend({
       database: options.database ?? "logpipe",
       workgroup: options.workgroup,
@@ -70,5 +68,10 @@ export async function openQueryBackend(options: TargetOptions): Promise<QueryBac
   const dataDir = resolve(options.dataDir ?? ".logpipe");
   const running = await readRunState(dataDir);
   if (running) return new HttpQueryBackend(running.api);
+  // Each back end is loaded only when asked for: DuckDB and the AWS SDKs are slow to load.
+  const [{ LocalStore }, { DirectQueryBackend }] = await Promise.all([
+    import("../../stores/local/index.js"),
+    import("./direct-backend.js"),
+  ]);
   return new DirectQueryBackend(await LocalStore.openReadOnly(dataDir), true);
 }
