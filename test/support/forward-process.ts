@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { assertBuilt, CLI, type RunResult } from "./cli-process.js";
+import { type RunResult, runCli, startService } from "./cli-process.js";
 
 /**
  * Runs `logpipe forward` (the built CLI) as a child process for end-to-end tests, with static
@@ -52,74 +51,22 @@ export async function startForward(
   dataDir: string,
   timeoutMs = 30_000,
 ): Promise<ForwardProcess> {
-  assertBuilt();
-  const args = [
-    CLI,
-    "forward",
-    "--config",
-    configPath,
-    "--data-dir",
-    dataDir,
-    "--forward-port",
-    "0",
-    "--http-port",
-    "0",
-    "--metrics-port",
-    "0",
-  ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: fakeAwsEnv() });
-  let out = "";
-  child.stdout!.on("data", (d) => {
-    out += d;
-  });
-  child.stderr!.on("data", (d) => {
-    out += d;
-  });
-  const deadline = Date.now() + timeoutMs;
-  while (!/^ {2}metrics\s+(\S+)/m.test(out)) {
-    if (child.exitCode !== null) throw new Error(`logpipe forward exited ${child.exitCode}:\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`logpipe forward did not start in time:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const find = (name: string) => new RegExp(`^ {2}${name}\\s+(\\S+)`, "m").exec(out)?.[1];
+  const args = ["forward", "--config", configPath, "--data-dir", dataDir];
+  args.push("--forward-port", "0", "--http-port", "0", "--metrics-port", "0");
+  const service = await startService(args, "metrics", { timeoutMs, env: fakeAwsEnv() });
   return {
-    child,
-    forward: new URL(find("forward") ?? "tcp://invalid:0"),
-    http: new URL(find("http") ?? "http://invalid:0"),
-    metrics: find("metrics")!.replace(/\/$/, ""),
-    output: () => out,
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = once(child, "exit");
-      child.kill(signal);
-      const [code] = (await exited) as [number | null];
-      return code;
-    },
+    child: service.child,
+    forward: new URL(service.listener("forward") ?? "tcp://invalid:0"),
+    http: new URL(service.listener("http") ?? "http://invalid:0"),
+    metrics: service.listener("metrics")!.replace(/\/$/, ""),
+    output: service.output,
+    stop: service.stop,
   };
 }
 
 /** Runs the CLI to completion with the fake credentials. */
-export async function runCliWithFakeAws(args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: fakeAwsEnv(),
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const [code] = (await once(child, "exit")) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+export function runCliWithFakeAws(args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return runCli(args, { timeoutMs, env: fakeAwsEnv() });
 }
 
 /** Sums one Prometheus metric over the label sets whose text contains `labelFilter`. */

@@ -1,49 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import { afterAll, describe, expect, test } from "vitest";
+import { makeCertificate } from "../../support/tls-certificate.js";
 import { eventually, startForwarder, testLogger } from "./harness.js";
 
-/** A self-signed certificate for 127.0.0.1, made with the openssl CLI when it is installed. */
-function makeCertificate(): { dir: string; cert: string; key: string } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), "logpipe-logger-tls-"));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    return { dir, cert, key };
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-
-const certificate = makeCertificate();
+const certificate = makeCertificate("logpipe-logger-tls-");
 
 afterAll(() => {
   if (certificate) rmSync(certificate.dir, { recursive: true, force: true });
