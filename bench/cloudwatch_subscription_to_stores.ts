@@ -1,6 +1,7 @@
 /**
  * The CloudWatch Logs subscription path, end to end without I/O: a ~1 MB (uncompressed)
- * subscription payload of realistic JSON log lines → decode (base64, gunzip, JSON) → transforms →
+ * subscription payload of realistic JSON log lines → decode (base64, gunzip, JSON) → transforms
+ * (the handler's `transformMessage`, which also serialises each kept event once for every store) →
  * the OpenSearch `_bulk` body (the store's own builder) and the lake objects' NDJSON bodies (the
  * lake writer's own grouping by partition).
  *
@@ -13,12 +14,8 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { LogEvent } from "../core/event/schema.js";
-import {
-  contextOf,
-  decodeSubscriptionEvent,
-  logEventInput,
-  logGroupTag,
-} from "../processors/handlers/index.js";
+import { decodeSubscriptionEvent, transformMessage } from "../processors/handlers/index.js";
+import { compileServiceLogs } from "../processors/transforms/aws/index.js";
 import { createTransformer } from "../processors/transforms/index.js";
 import { groupByPartition } from "../stores/lake/index.js";
 import { buildBulkItems, renderBulkBody } from "../stores/opensearch/index.js";
@@ -83,6 +80,8 @@ async function main(): Promise<void> {
   const event = { awslogs: { data: gzipSync(Buffer.from(json)).toString("base64") } };
   const count = decoded.logEvents.length;
   const transform = createTransformer({});
+  const serviceLogs = compileServiceLogs();
+  const nowIso = new Date(T0).toISOString();
 
   let sink = 0;
   let message: Awaited<ReturnType<typeof decodeSubscriptionEvent>> = decoded;
@@ -91,15 +90,15 @@ async function main(): Promise<void> {
     decode: async () => {
       message = await decodeSubscriptionEvent(event);
     },
+    // The handler's own step: transforms, then each kept event serialised once for both stores.
     transform: () => {
-      const origin = { logGroup: message.logGroup, logStream: message.logStream, receivedAt: T0 };
-      const tag = logGroupTag(message.logGroup);
-      const context = contextOf(origin);
-      events = [];
-      for (const e of message.logEvents) {
-        const result = transform(logEventInput(e, origin, tag), context);
-        if (result.ok) events.push(result.event);
-      }
+      events = transformMessage(message, {
+        transform,
+        serviceLogs,
+        idField: "id",
+        receivedAt: T0,
+        nowIso,
+      }).events;
     },
     opensearch_bulk: () => {
       sink += renderBulkBody(

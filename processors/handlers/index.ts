@@ -1,3 +1,4 @@
+export { sealEvent, sealedJson } from "../../core/event/sealed.js";
 export * from "./aws-events.js";
 export {
   createDeadLetterWriter,

@@ -1,6 +1,7 @@
 import { PipelineError } from "../../core/errors.js";
 import type { IncomingRecord } from "../../core/event/incoming.js";
 import type { LogEvent } from "../../core/event/schema.js";
+import { sealEvent } from "../../core/event/sealed.js";
 import { CLOUDWATCH_LOGS } from "../../core/limits.js";
 import { type Counter, MetricsRegistry } from "../../core/metrics.js";
 import { type Clock, systemClock } from "../../core/retry.js";
@@ -141,6 +142,95 @@ function metricsOf(registry: MetricsRegistry): Metrics {
   };
 }
 
+export interface TransformMessageOptions {
+  transform: Transform;
+  /** Compiled once per processor (`compileServiceLogs`). */
+  serviceLogs: CompiledServiceLogs;
+  /** The transforms' `id_field`. */
+  idField: string | null;
+  serviceFromLogGroup?: RegExp | undefined;
+  /** When the payload was received, epoch milliseconds. */
+  receivedAt: number;
+  /** The same instant as ISO text, for dead letters. */
+  nowIso: string;
+}
+
+export interface TransformedMessage {
+  /** Kept events, sealed (see `sealEvent`): serialised once for every sink. */
+  events: LogEvent[];
+  deadLetters: DeadLetterEntry[];
+  /** Dropped on purpose. */
+  intentional: number;
+}
+
+/** The log events of a data message → events for the sinks, dead letters and a count of drops. */
+export function transformMessage(
+  message: SubscriptionMessage,
+  options: TransformMessageOptions,
+): TransformedMessage {
+  const { receivedAt, nowIso } = options;
+  const tag = logGroupTag(message.logGroup, { serviceFromLogGroup: options.serviceFromLogGroup });
+  const origin = {
+    logGroup: message.logGroup,
+    logStream: message.logStream,
+    receivedAt,
+    idField: options.idField,
+  };
+  const context = contextOf(origin);
+  const serviceLog = selectServiceLogParser({ log_group: message.logGroup }, options.serviceLogs);
+  const events: LogEvent[] = [];
+  const deadLetters: DeadLetterEntry[] = [];
+  let intentional = 0;
+  for (const raw of message.logEvents as unknown[]) {
+    const problem = invalidLogEvent(raw);
+    if (problem !== undefined) {
+      deadLetters.push({
+        output: "transform",
+        code: "invalid_log_event",
+        reason: problem,
+        time: nowIso,
+        event: raw,
+      });
+      continue;
+    }
+    const logEvent = raw as SubscriptionMessage["logEvents"][number];
+    let input: IncomingRecord;
+    if (serviceLog) {
+      const parsed = serviceLog.parseMessage(logEvent.message);
+      if (!parsed.ok) {
+        deadLetters.push({
+          output: "transform",
+          code: parsed.code,
+          reason: `${serviceLog.kind}: ${parsed.reason}`,
+          time: nowIso,
+          event: { ...logEvent, log_group: message.logGroup, log_stream: message.logStream },
+        });
+        continue;
+      }
+      input = toIncomingRecord(parsed, {
+        id: logEvent.id,
+        time: logEvent.timestamp,
+        receivedAt,
+        source: "cloudwatch",
+      });
+    } else {
+      input = logEventInput(logEvent, origin, tag);
+    }
+    const result = options.transform(input, context);
+    if (result.ok) events.push(sealEvent(result.event));
+    else if (result.intentional) intentional++;
+    else
+      deadLetters.push({
+        output: "transform",
+        code: result.code,
+        reason: result.reason,
+        time: nowIso,
+        event: { ...(raw as object), log_group: message.logGroup, log_stream: message.logStream },
+      });
+  }
+  return { events, deadLetters, intentional };
+}
+
 export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps): SubscriptionProcessor {
   const clock = deps.clock ?? systemClock;
   const log: Logger = deps.log ?? (() => {});
@@ -151,73 +241,6 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps): Su
   const maxDelayMs = deps.retryMaxDelayMs ?? 5_000;
   const idField = deps.idField === undefined ? "id" : deps.idField;
   const serviceLogs = deps.serviceLogs ?? compileServiceLogs();
-
-  function transformAll(
-    message: SubscriptionMessage,
-    receivedAt: number,
-    nowIso: string,
-  ): { events: LogEvent[]; deadLetters: DeadLetterEntry[]; intentional: number } {
-    const tag = logGroupTag(message.logGroup, { serviceFromLogGroup: deps.serviceFromLogGroup });
-    const origin = {
-      logGroup: message.logGroup,
-      logStream: message.logStream,
-      receivedAt,
-      idField,
-    };
-    const context = contextOf(origin);
-    const serviceLog = selectServiceLogParser({ log_group: message.logGroup }, serviceLogs);
-    const events: LogEvent[] = [];
-    const deadLetters: DeadLetterEntry[] = [];
-    let intentional = 0;
-    for (const raw of message.logEvents as unknown[]) {
-      const problem = invalidLogEvent(raw);
-      if (problem !== undefined) {
-        deadLetters.push({
-          output: "transform",
-          code: "invalid_log_event",
-          reason: problem,
-          time: nowIso,
-          event: raw,
-        });
-        continue;
-      }
-      const logEvent = raw as SubscriptionMessage["logEvents"][number];
-      let input: IncomingRecord;
-      if (serviceLog) {
-        const parsed = serviceLog.parseMessage(logEvent.message);
-        if (!parsed.ok) {
-          deadLetters.push({
-            output: "transform",
-            code: parsed.code,
-            reason: `${serviceLog.kind}: ${parsed.reason}`,
-            time: nowIso,
-            event: { ...logEvent, log_group: message.logGroup, log_stream: message.logStream },
-          });
-          continue;
-        }
-        input = toIncomingRecord(parsed, {
-          id: logEvent.id,
-          time: logEvent.timestamp,
-          receivedAt,
-          source: "cloudwatch",
-        });
-      } else {
-        input = logEventInput(logEvent, origin, tag);
-      }
-      const result = deps.transform(input, context);
-      if (result.ok) events.push(result.event);
-      else if (result.intentional) intentional++;
-      else
-        deadLetters.push({
-          output: "transform",
-          code: result.code,
-          reason: result.reason,
-          time: nowIso,
-          event: { ...(raw as object), log_group: message.logGroup, log_stream: message.logStream },
-        });
-    }
-    return { events, deadLetters, intentional };
-  }
 
   return {
     async process(event, invocation) {
@@ -243,7 +266,14 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps): Su
 
       const now = clock.now();
       const nowIso = new Date(now).toISOString();
-      const { events, deadLetters, intentional } = transformAll(message, now, nowIso);
+      const { events, deadLetters, intentional } = transformMessage(message, {
+        transform: deps.transform,
+        serviceLogs,
+        idField,
+        serviceFromLogGroup: deps.serviceFromLogGroup,
+        receivedAt: now,
+        nowIso,
+      });
       summary.kept = events.length;
       summary.droppedIntentionally = intentional;
       summary.invalid = deadLetters.length;

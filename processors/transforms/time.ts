@@ -41,11 +41,58 @@ function fromIso(s: string): number | undefined {
   return isValidTimeMs(ms) ? ms : undefined;
 }
 
+// Most string times are already schema timestamps (`YYYY-MM-DDTHH:mm:ss.sssZ`), and events of
+// one batch share a day: the day's epoch is parsed once and the time of day added up.
+let parsedDayText = "";
+let parsedDayMs = Number.NaN;
+
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * Epoch milliseconds of a schema timestamp, undefined when `s` is not one (the general parser
+ * then decides). The day part goes through `Date.parse` like the general parser, so both agree
+ * on every date, rolled over or not.
+ */
+function fromSchemaTimestamp(s: string): number | undefined {
+  if (
+    s.length !== 24 ||
+    s.charCodeAt(10) !== 84 || // T
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46 ||
+    s.charCodeAt(23) !== 90 // Z
+  )
+    return undefined;
+  const h = twoDigits(s, 11);
+  const m = twoDigits(s, 14);
+  const sec = twoDigits(s, 17);
+  const centis = twoDigits(s, 20);
+  const milli = s.charCodeAt(22) - 48;
+  if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59 || centis < 0 || milli < 0 || milli > 9)
+    return undefined;
+  if (!s.startsWith(parsedDayText) || parsedDayText.length !== 10) {
+    const day = s.slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+    const dayMs = Date.parse(`${day}T00:00:00.000Z`);
+    if (!Number.isFinite(dayMs)) return undefined;
+    parsedDayText = day;
+    parsedDayMs = dayMs;
+  }
+  const ms = parsedDayMs + h * 3_600_000 + m * 60_000 + sec * 1000 + centis * 10 + milli;
+  return isValidTimeMs(ms) ? ms : undefined;
+}
+
 /** Epoch milliseconds of a raw time value, or undefined when it is not a usable time. */
 export function parseEventTime(raw: unknown): number | undefined {
   if (typeof raw === "number") return fromEpoch(raw);
   if (typeof raw === "string") {
     if (raw.length > 64) return undefined;
+    const schema = fromSchemaTimestamp(raw);
+    if (schema !== undefined) return schema;
     const s = raw.trim();
     if (NUMERIC.test(s)) return fromEpoch(Number(s));
     return fromIso(s);

@@ -27,6 +27,10 @@ export interface CompiledTransforms {
   readonly dropLevels: ReadonlySet<Level>;
   /** Reused per call: the transform is synchronous, so one call never sees another's state. */
   readonly tally: RedactionTally;
+  /** Reused per call, like `tally`: what bounding changed in the current event. */
+  readonly counts: BoundCounts;
+  /** How bounding redacts (undefined when redaction is off); built once, it never changes. */
+  readonly redaction: { redactor: Redactor; tally: RedactionTally } | undefined;
   /** Inputs stamp whole batches with one receive time; its ISO form is reused. */
   readonly ingestMemo: { ms: number; iso: string };
 }
@@ -42,13 +46,17 @@ export function compileTransforms(config: TransformsConfig): CompiledTransforms 
     maxStoredAttrs: limits.max_attrs + Math.ceil(limits.max_attr_value_bytes / 8),
     maxMessageChars: limits.max_message_bytes + 4096,
   };
+  const redactor = compileRedactor(config.redact);
+  const tally = new RedactionTally();
   return {
     config,
     parse,
     parser: new RecordParser(parse),
-    redactor: compileRedactor(config.redact),
+    redactor,
     dropLevels: new Set(config.drop_levels),
-    tally: new RedactionTally(),
+    tally,
+    counts: { truncated: 0, overflowKeys: 0 },
+    redaction: redactor.enabled ? { redactor, tally } : undefined,
     ingestMemo: { ms: Number.NaN, iso: "" },
   };
 }
@@ -96,8 +104,10 @@ function transformUnsafe(
 
   const tally = compiled.tally;
   tally.reset();
-  const counts: BoundCounts = { truncated: 0, overflowKeys: 0 };
-  const redaction = redactor.enabled ? { redactor, tally } : undefined;
+  const counts = compiled.counts;
+  counts.truncated = 0;
+  counts.overflowKeys = 0;
+  const redaction = compiled.redaction;
   const attrLimit = limits.max_attr_value_bytes;
 
   // Built in schema order so serialised events read the same way everywhere.

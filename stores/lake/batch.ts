@@ -1,4 +1,5 @@
 import type { LogEvent } from "../../core/event/schema.js";
+import { eventJson } from "../../core/event/sealed.js";
 import { type LakePartition, partitionId, partitionOfEvent } from "./layout.js";
 
 /**
@@ -31,12 +32,13 @@ export interface GroupedBatch {
  * in the order their first event appears, so the puts of one write are deterministic.
  */
 export function groupByPartition(batch: readonly LogEvent[]): GroupedBatch {
-  const byId = new Map<string, { partition: LakePartition; indices: number[]; lines: string[] }>();
+  const byId = new Map<string, { partition: LakePartition; indices: number[]; body: string }>();
   const invalid: InvalidItem[] = [];
-  batch.forEach((event, index) => {
+  for (let index = 0; index < batch.length; index++) {
+    const event = batch[index]!;
     if (typeof event.service !== "string" || event.service.length === 0) {
       invalid.push({ index, code: "invalid_service", reason: "event has no service name" });
-      return;
+      continue;
     }
     const partition = typeof event["@timestamp"] === "string" ? partitionOfEvent(event) : undefined;
     if (!partition) {
@@ -45,32 +47,31 @@ export function groupByPartition(batch: readonly LogEvent[]): GroupedBatch {
         code: "invalid_timestamp",
         reason: `@timestamp ${JSON.stringify(String(event["@timestamp"]).slice(0, 64))} is not a time in years 0000-9999`,
       });
-      return;
+      continue;
     }
     let line: string;
     try {
-      line = JSON.stringify(event);
+      line = eventJson(event);
     } catch (error) {
       invalid.push({
         index,
         code: "unserializable",
         reason: `event cannot be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`,
       });
-      return;
+      continue;
     }
     const id = partitionId(partition);
     let group = byId.get(id);
     if (!group) {
-      group = { partition, indices: [], lines: [] };
+      group = { partition, indices: [], body: "" };
       byId.set(id, group);
     }
     group.indices.push(index);
-    group.lines.push(line);
-  });
-  const groups = [...byId.values()].map((g) => ({
-    partition: g.partition,
-    indices: g.indices,
-    body: `${g.lines.join("\n")}\n`,
-  }));
-  return { groups, invalid };
+    // Appending builds a rope that is flattened once, when the body is encoded for the put;
+    // `Array#join` would copy every line into a new string right here as well.
+    group.body += `${line}\n`;
+  }
+  return { groups: [...byId.values()], invalid };
 }
+
+export { EVENT_JSON, eventJson } from "../../core/event/sealed.js";

@@ -1,5 +1,6 @@
 import type { LogEvent } from "../../core/event/schema.js";
-import { type IndexNaming, indexNameFor } from "./naming.js";
+import { eventJson } from "../../core/event/sealed.js";
+import { type IndexNaming, indexNameFor, isCanonicalUtc } from "./naming.js";
 
 /**
  * The pure half of writing: events → `_bulk` NDJSON, cut into bodies bounded in bytes. Each
@@ -28,7 +29,20 @@ export interface BuiltItems {
 }
 
 export function actionLine(op: BulkOpType, target: string, id: string): string {
-  return JSON.stringify({ [op]: { _index: target, _id: id } });
+  return `${actionPrefix(op, target)}${JSON.stringify(id)}}}`;
+}
+
+/** `{"index":{"_index":"<target>","_id":` — what `JSON.stringify` writes for the action up to the id. */
+function actionPrefix(op: BulkOpType, target: string): string {
+  return `{${JSON.stringify(op)}:{"_index":${JSON.stringify(target)},"_id":`;
+}
+
+/** A target and its action prefix, worked out once for a service (and, daily, one UTC date). */
+interface TargetMemo {
+  /** `YYYY-MM-DD` of the canonical timestamps the target is for; empty for data streams. */
+  date: string;
+  target: string;
+  prefix: string;
 }
 
 export function buildBulkItems(
@@ -37,24 +51,49 @@ export function buildBulkItems(
 ): BuiltItems {
   const items: BulkItem[] = [];
   const rejected: BuiltItems["rejected"] = [];
-  batch.forEach((event, index) => {
+  // Events of one batch share a few targets. For a canonical timestamp the target depends on
+  // the service and the date part only, so it and its action prefix are worked out once each.
+  const memo = new Map<string, TargetMemo>();
+  for (let index = 0; index < batch.length; index++) {
+    const event = batch[index]!;
     const problem = invalidReason(event);
     if (problem !== undefined) {
       rejected.push({ index, code: "invalid_event", reason: problem });
-      return;
+      continue;
     }
-    const target = indexNameFor(event, options);
-    if (target === undefined) {
-      rejected.push({
-        index,
-        code: "invalid_event",
-        reason: `@timestamp ${JSON.stringify(event["@timestamp"])} does not name a day for the daily index`,
-      });
-      return;
+    const timestamp = event["@timestamp"];
+    const canonical = options.dataStream || isCanonicalUtc(timestamp);
+    let known = canonical ? memo.get(event.service) : undefined;
+    if (known !== undefined && !options.dataStream && !timestamp.startsWith(known.date)) known = undefined;
+    let target: string | undefined;
+    let prefix: string;
+    if (known !== undefined) {
+      target = known.target;
+      prefix = known.prefix;
+    } else {
+      target = indexNameFor(event, options);
+      if (target === undefined) {
+        rejected.push({
+          index,
+          code: "invalid_event",
+          reason: `@timestamp ${JSON.stringify(timestamp)} does not name a day for the daily index`,
+        });
+        continue;
+      }
+      prefix = actionPrefix(options.opType, target);
+      if (canonical)
+        memo.set(event.service, {
+          date: options.dataStream ? "" : timestamp.slice(0, 10),
+          target,
+          prefix,
+        });
     }
-    const lines = `${actionLine(options.opType, target, event.id)}\n${JSON.stringify(event)}\n`;
-    items.push({ index, id: event.id, target, lines, bytes: Buffer.byteLength(lines) });
-  });
+    const action = `${prefix}${JSON.stringify(event.id)}}}`;
+    const json = eventJson(event);
+    // Counted in parts: measuring the joined text would flatten it into one more copy.
+    const bytes = Buffer.byteLength(action) + Buffer.byteLength(json) + 2;
+    items.push({ index, id: event.id, target, lines: `${action}\n${json}\n`, bytes });
+  }
   return { items, rejected };
 }
 
@@ -63,7 +102,8 @@ function invalidReason(event: LogEvent): string | undefined {
   if (typeof event !== "object" || event === null) return "the event is not an object";
   if (typeof event.id !== "string" || event.id.length === 0) return "the event has no id";
   // OpenSearch refuses an _id over 512 bytes.
-  if (Buffer.byteLength(event.id) > 512) return "the event id is longer than 512 bytes";
+  if (event.id.length * 3 > 512 && Buffer.byteLength(event.id) > 512)
+    return "the event id is longer than 512 bytes";
   if (typeof event.service !== "string") return "the event has no service";
   if (typeof event["@timestamp"] !== "string") return "the event has no @timestamp";
   return undefined;
@@ -118,3 +158,5 @@ export function splitInHalf<T extends { bytes: number }>(items: readonly T[]): [
   at = Math.min(Math.max(at, 1), items.length - 1);
   return [items.slice(0, at), items.slice(at)];
 }
+
+export { EVENT_JSON, eventJson } from "../../core/event/sealed.js";

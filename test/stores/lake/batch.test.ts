@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LogEvent } from "../../../core/event/schema.js";
-import { groupByPartition } from "../../../stores/lake/batch.js";
+import { EVENT_JSON, eventJson, groupByPartition } from "../../../stores/lake/batch.js";
 import { makeEvent } from "./events.js";
 
 describe("groupByPartition", () => {
@@ -59,6 +59,25 @@ describe("groupByPartition", () => {
   it("encodes line separators inside messages so each event stays one line", () => {
     const { groups } = groupByPartition([makeEvent({ message: "a\nb\r\nc\u2028d" })]);
     expect(groups[0]!.body.split("\n")).toHaveLength(2);
+  });
+
+  it("writes the JSON text a frozen event carries instead of serialising it again", () => {
+    const event = makeEvent();
+    const carried = JSON.stringify(event, null, 0).replace('"level"', '"level" ');
+    Object.defineProperty(event, EVENT_JSON, { value: carried });
+    Object.freeze(event);
+    expect(groupByPartition([event]).groups[0]!.body).toBe(`${carried}\n`);
+  });
+
+  it("serialises an event that is not frozen even when it carries a text, which may be stale", () => {
+    const event = makeEvent();
+    Object.defineProperty(event, EVENT_JSON, { value: "{}" });
+    event.message = "changed";
+    expect(eventJson(event)).toBe(JSON.stringify(event));
+  });
+
+  it("uses the registered symbol, so other stores can carry the text under the same key", () => {
+    expect(EVENT_JSON).toBe(Symbol.for("logpipe.event.json"));
   });
 
   it("answers nothing for an empty batch", () => {

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   compactedKey,
@@ -84,6 +85,34 @@ describe("partitionOfEvent", () => {
 
   it("answers undefined for a year outside 0000-9999", () => {
     expect(partitionOfEvent({ service: "api", "@timestamp": "+010000-01-01T00:00:00.000Z" })).toBeUndefined();
+  });
+
+  it("rolls a day past the month's end over as Date.parse does", () => {
+    expect(partitionOfEvent({ service: "api", "@timestamp": "2026-02-30T10:00:00.000Z" })).toMatchObject({
+      dt: "2026-03-02",
+      hour: "10",
+    });
+  });
+
+  it("reads hour 24 as midnight of the next day", () => {
+    expect(partitionOfEvent({ service: "api", "@timestamp": "2026-01-05T24:00:00.000Z" })).toMatchObject({
+      dt: "2026-01-06",
+      hour: "00",
+    });
+  });
+
+  it("gives a schema timestamp the day and hour of its parsed time", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (ms) => {
+        const date = new Date(ms);
+        const p = partitionOfEvent({ service: "api", "@timestamp": date.toISOString() });
+        expect(p).toEqual({
+          service: "api",
+          dt: date.toISOString().slice(0, 10),
+          hour: String(date.getUTCHours()).padStart(2, "0"),
+        });
+      }),
+    );
   });
 });
 

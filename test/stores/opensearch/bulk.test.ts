@@ -6,6 +6,8 @@ import {
   bodyBytes,
   buildBulkItems,
   chunkBulk,
+  EVENT_JSON,
+  eventJson,
   renderBulkBody,
   splitInHalf,
 } from "../../../stores/opensearch/bulk.js";
@@ -22,6 +24,56 @@ function ndjsonLines(body: string): unknown[] {
 }
 
 describe("buildBulkItems", () => {
+  it("writes the JSON text a frozen event carries instead of serialising it again", () => {
+    const event = makeEvent(1);
+    const carried = JSON.stringify(event).replace('"level"', '"level" ');
+    Object.defineProperty(event, EVENT_JSON, { value: carried });
+    Object.freeze(event);
+    const { items } = buildBulkItems([event], DAILY);
+    expect(renderBulkBody(items).split("\n")[1]).toBe(carried);
+    expect(items[0]!.bytes).toBe(Buffer.byteLength(items[0]!.lines));
+  });
+
+  it("serialises an event that is not frozen even when it carries a text, which may be stale", () => {
+    const event = makeEvent(1);
+    Object.defineProperty(event, EVENT_JSON, { value: "{}" });
+    event.message = "changed";
+    expect(eventJson(event)).toBe(JSON.stringify(event));
+  });
+
+  it("uses the registered symbol, so other stores can carry the text under the same key", () => {
+    expect(EVENT_JSON).toBe(Symbol.for("logpipe.event.json"));
+  });
+
+  it("names each event's own daily index when one service's events span two days", () => {
+    const batch = [
+      makeEvent(0, { "@timestamp": "2026-01-05T23:59:59.999Z" }),
+      makeEvent(1, { "@timestamp": "2026-01-06T00:00:00.000Z" }),
+      makeEvent(2, { "@timestamp": "2026-01-05T23:59:59.999Z" }),
+      makeEvent(3, { "@timestamp": "2026-01-06T01:30:00.000+02:00" }),
+    ];
+    expect(buildBulkItems(batch, DAILY).items.map((item) => item.target)).toEqual([
+      "logs-checkout-2026.01.05",
+      "logs-checkout-2026.01.06",
+      "logs-checkout-2026.01.05",
+      "logs-checkout-2026.01.05",
+    ]);
+  });
+
+  it("writes the same action line as JSON.stringify for ids that need escaping", () => {
+    const id = 'a"b\\c\u2028é';
+    const { items } = buildBulkItems([makeEvent(0, { id })], { ...DAILY, opType: "create" });
+    expect(items[0]!.lines.split("\n")[0]).toBe(
+      JSON.stringify({ create: { _index: "logs-checkout-2026.01.05", _id: id } }),
+    );
+  });
+
+  it("names data streams by service alone, for every event of the service", () => {
+    const batch = [makeEvent(0), makeEvent(1, { "@timestamp": "2027-03-01T00:00:00.000Z" })];
+    const { items } = buildBulkItems(batch, { ...DAILY, dataStream: true });
+    expect(items.map((item) => item.target)).toEqual(["logs-checkout", "logs-checkout"]);
+  });
+
   it("writes an index action with the event id as _id into the service's daily index", () => {
     const event = makeEvent(1, { service: "checkout", "@timestamp": "2026-01-05T23:59:59.999Z" });
     const { items, rejected } = buildBulkItems([event], DAILY);
