@@ -176,6 +176,8 @@ const TABLE: ReadonlyArray<[Target, readonly Spec[]]> = [
 export interface AliasNode {
   alias: Alias | undefined;
   children: Map<string, AliasNode> | undefined;
+  /** The dotted path from the root (keys joined by `.`), so walking need not build it per record. */
+  path: string;
 }
 
 function insert(root: AliasNode, segments: readonly string[], alias: Alias): void {
@@ -191,7 +193,11 @@ function insert(root: AliasNode, segments: readonly string[], alias: Alias): voi
       node.children ??= new Map();
       let child = node.children.get(key);
       if (child === undefined) {
-        child = { alias: undefined, children: undefined };
+        child = {
+          alias: undefined,
+          children: undefined,
+          path: node.path === "" ? key : `${node.path}.${key}`,
+        };
         node.children.set(key, child);
       }
       place(child, rest.slice(take));
@@ -202,7 +208,7 @@ function insert(root: AliasNode, segments: readonly string[], alias: Alias): voi
 
 /** The alias trie of an alias map. */
 export function buildAliasTrie(aliases: ReadonlyMap<string, Alias>): AliasNode {
-  const root: AliasNode = { alias: undefined, children: undefined };
+  const root: AliasNode = { alias: undefined, children: undefined, path: "" };
   for (const [path, alias] of aliases) insert(root, path.split("."), alias);
   return root;
 }

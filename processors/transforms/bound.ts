@@ -97,6 +97,17 @@ export function setOwn(target: Record<string, string>, key: string, value: strin
   } else target[key] = value;
 }
 
+/** An attribute value made well-formed, redacted and bounded. */
+function finishAttr(
+  key: string,
+  maxBytes: number,
+  redaction: RedactWith | undefined,
+  counts: BoundCounts,
+  text: string,
+): string {
+  return boundText(wellFormed(text), maxBytes, redaction, counts, key);
+}
+
 /**
  * The bounded, redacted attrs of an event from its parsed entries, plus the reserved `extras`
  * (e.g. `level_raw`). Undefined when there are none.
@@ -110,12 +121,14 @@ export function buildAttrs(
   redactor: Redactor,
   tally: RedactionTally,
   counts: BoundCounts,
+  /** `{ redactor, tally }` when the redactor is enabled, built once by a caller on the hot path. */
+  redactWith?: RedactWith,
+  /** Entries of `keys` and `values` in use (default: all of them). */
+  count: number = keys.length,
 ): Record<string, string> | undefined {
   const maxBytes = limits.maxAttrValueBytes;
   const textBudget = maxBytes + REDACT_MARGIN_CHARS;
-  const redaction = redactor.enabled ? { redactor, tally } : undefined;
-  const finish = (key: string, text: string): string =>
-    boundText(wellFormed(text), maxBytes, redaction, counts, key);
+  const redaction = redactor.enabled ? (redactWith ?? { redactor, tally }) : undefined;
 
   const attrs: Record<string, string> = {};
   let kept = 0;
@@ -123,25 +136,25 @@ export function buildAttrs(
   let overflowKeys = notStored;
   let overflow: string[] | undefined;
   let overflowBytes = 2;
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < count; i++) {
     const key = wellFormed(keys[i]!);
     if (Object.hasOwn(attrs, key)) continue;
     const text = attrText(values[i], textBudget, limits.maxDepth);
     if (text === undefined) continue;
     // An event transformed a second time brings its reserved keys along; they stay outside the cap.
     if (RESERVED_ATTRS.has(key)) {
-      setOwn(attrs, key, finish(key, text));
+      setOwn(attrs, key, finishAttr(key, maxBytes, redaction, counts, text));
       present = true;
       continue;
     }
     if (kept < limits.maxAttrs) {
-      setOwn(attrs, key, finish(key, text));
+      setOwn(attrs, key, finishAttr(key, maxBytes, redaction, counts, text));
       kept++;
       continue;
     }
     overflowKeys++;
     if (overflowBytes >= maxBytes) continue;
-    const entry = `${JSON.stringify(key)}:${JSON.stringify(finish(key, text))}`;
+    const entry = `${JSON.stringify(key)}:${JSON.stringify(finishAttr(key, maxBytes, redaction, counts, text))}`;
     const size = utf8Bytes(entry) + (overflow === undefined ? 0 : 1);
     if (overflowBytes + size > maxBytes) continue;
     if (overflow === undefined) overflow = [entry];
@@ -152,13 +165,19 @@ export function buildAttrs(
   if (overflowKeys > 0) {
     present = true;
     // Redacted once more as a whole: keys and values side by side can read as a secret assignment.
-    attrs["_overflow"] = finish("_overflow", `{${overflow?.join(",") ?? ""}}`);
+    attrs["_overflow"] = finishAttr(
+      "_overflow",
+      maxBytes,
+      redaction,
+      counts,
+      `{${overflow?.join(",") ?? ""}}`,
+    );
     attrs["_overflow_keys"] = String(overflowKeys);
     counts.overflowKeys += overflowKeys;
   }
   if (extras !== undefined) {
     for (const key of Object.keys(extras)) {
-      setOwn(attrs, key, finish(key, extras[key]!));
+      setOwn(attrs, key, finishAttr(key, maxBytes, redaction, counts, extras[key]!));
       present = true;
     }
   }

@@ -52,6 +52,8 @@ export interface ParsedRecord {
   /** The level value when it was not a known spelling (the event becomes info). */
   levelRaw: unknown;
   timeMs: number | undefined;
+  /** The record's time as it was written, when that was a string (the event may reuse it). */
+  timeText: string | undefined;
   ingestMs: number | undefined;
   id: string | undefined;
   trace_id: string | undefined;
@@ -68,9 +70,13 @@ export interface ParsedRecord {
   http: ParsedHttp | undefined;
   /** Query string split off the chosen request target (also added as attribute `http.query`). */
   query: string | undefined;
-  /** Attribute entries in record order, values still raw. */
+  /**
+   * Attribute entries in record order, values still raw: the first `attrCount` of each array
+   * (a shared result's arrays are reused and may be longer; a result of `parse` has exactly those).
+   */
   attrKeys: string[];
   attrValues: unknown[];
+  attrCount: number;
   /** Entries beyond `maxStoredAttrs`, counted but not stored. */
   attrsNotStored: number;
 }
@@ -93,24 +99,81 @@ export function looksLikeJsonObject(s: string): boolean {
   return j > i && s.charCodeAt(i) === 123 && s.charCodeAt(j) === 125;
 }
 
-/** The record's line lifted from JSON, if it is a JSON object. */
-export function liftJsonLine(
-  record: Record<string, unknown>,
-): { key: string; fields: Record<string, unknown> } | undefined {
-  for (const key of CARRIERS) {
+/** Fields of the line `liftLine` lifted last; read and cleared right after the call. */
+let liftedOut: Record<string, unknown> | undefined;
+
+/**
+ * Index in `CARRIERS` of the record's line when it is a JSON object (-1: none), its fields left
+ * in `liftedOut`: the parser calls this per record, and a result object each time would be garbage.
+ */
+function liftLine(record: Record<string, unknown>): number {
+  for (let i = 0; i < CARRIERS.length; i++) {
+    const key = CARRIERS[i]!;
     if (!Object.hasOwn(record, key)) continue;
     let line = record[key];
     if (line instanceof Uint8Array) line = bytesToText(line);
     if (typeof line !== "string") continue;
-    if (line.length > MAX_LIFT_CHARS || !looksLikeJsonObject(line)) return undefined;
+    if (line.length > MAX_LIFT_CHARS || !looksLikeJsonObject(line)) return -1;
     try {
       const parsed: unknown = JSON.parse(line);
-      return isRecordObject(parsed) ? { key, fields: parsed } : undefined;
+      if (!isRecordObject(parsed)) return -1;
+      liftedOut = parsed;
+      return i;
     } catch {
-      return undefined;
+      return -1;
     }
   }
-  return undefined;
+  return -1;
+}
+
+/** The record's line lifted from JSON, if it is a JSON object. */
+export function liftJsonLine(
+  record: Record<string, unknown>,
+): { key: string; fields: Record<string, unknown> } | undefined {
+  const index = liftLine(record);
+  if (index < 0) return undefined;
+  const fields = liftedOut!;
+  liftedOut = undefined;
+  return { key: CARRIERS[index]!, fields };
+}
+
+/** Fields only a logpipe event may set (see `settleEventOnly`). */
+const EVENT_ONLY: readonly Target[] = [T.source, T.log_group, T.log_stream];
+
+/** Trie keys are at most this long, so a path taken from the trie is the path walking builds. */
+function longestTrieKey(node: AliasNode): number {
+  let longest = 0;
+  if (node.children === undefined) return longest;
+  for (const [key, child] of node.children) longest = Math.max(longest, key.length, longestTrieKey(child));
+  return longest;
+}
+
+function emptyResult(): ParsedRecord {
+  return {
+    message: undefined,
+    level: undefined,
+    levelRaw: undefined,
+    timeMs: undefined,
+    timeText: undefined,
+    ingestMs: undefined,
+    id: undefined,
+    trace_id: undefined,
+    span_id: undefined,
+    request_id: undefined,
+    service: undefined,
+    env: undefined,
+    region: undefined,
+    host: undefined,
+    source: undefined,
+    log_group: undefined,
+    log_stream: undefined,
+    http: undefined,
+    query: undefined,
+    attrKeys: [],
+    attrValues: [],
+    attrCount: 0,
+    attrsNotStored: 0,
+  };
 }
 
 function stripNewline(s: string): string {
@@ -142,6 +205,8 @@ export class RecordParser {
   private readonly raw: unknown[] = new Array(TARGET_COUNT).fill(undefined);
   private attrKeys: string[] = [];
   private attrValues: unknown[] = [];
+  /** Entries in use; reused arrays keep their length so their storage is not given up and regrown. */
+  private attrCount = 0;
   private attrsNotStored = 0;
   /** Weak HTTP aliases, decided once it is known whether this is an HTTP event. */
   private deferred: { alias: Alias; path: string; value: unknown; outer: boolean }[] | undefined;
@@ -149,30 +214,58 @@ export class RecordParser {
   /** While walking an envelope whose line was lifted: the line's key and fields. */
   private liftedKey: string | undefined;
   private liftedFields: Record<string, unknown> | undefined;
+  /** True while the attribute arrays belong to a result handed out by `parse`. */
+  private arraysHandedOut = true;
+  /** The result `parseShared` fills again on every call. */
+  private readonly shared: ParsedRecord = emptyResult();
+  /** Paths stored on trie nodes equal the paths walking would build (no trie key gets cut). */
+  private readonly triePaths: boolean;
 
-  constructor(private readonly options: ParseOptions) {}
+  constructor(private readonly options: ParseOptions) {
+    this.triePaths = longestTrieKey(options.aliases) <= options.maxKeyLength;
+  }
 
   /** Parses one record (any value: non-objects become the message). Never throws on data. */
   parse(record: unknown): ParsedRecord {
+    // Fresh arrays, sized to this record: the caller keeps them.
+    this.arraysHandedOut = true;
+    this.run(record);
+    this.arraysHandedOut = true;
+    return this.fill(emptyResult());
+  }
+
+  /**
+   * Like `parse`, but the result (its attribute arrays included) is one object reused by the next
+   * call on this parser: for a caller that is done with it before parsing again, as the
+   * transformer is. Spares the per-record garbage that made the hot path collection-bound.
+   */
+  parseShared(record: unknown): ParsedRecord {
+    this.run(record);
+    this.arraysHandedOut = false;
+    return this.fill(this.shared);
+  }
+
+  private run(record: unknown): void {
     this.reset();
     const options = this.options;
     if (!isRecordObject(record)) {
       const messageAlias = options.aliases.children!.get("message")!.alias!;
       this.offer(messageAlias, "message", record instanceof Uint8Array ? bytesToText(record) : record, false);
-      return this.result();
+      return;
     }
-    const lifted = liftJsonLine(record);
-    if (lifted === undefined) {
+    const liftedIndex = liftLine(record);
+    if (liftedIndex < 0) {
       this.walk(record, "", 0, false, options.aliases);
     } else {
-      this.liftedKey = lifted.key;
-      this.liftedFields = lifted.fields;
+      const fields = liftedOut!;
+      liftedOut = undefined;
+      this.liftedKey = CARRIERS[liftedIndex];
+      this.liftedFields = fields;
       this.walk(record, "", 0, true, options.aliases);
-      this.walk(lifted.fields, "", 0, false, options.aliases);
+      this.walk(fields, "", 0, false, options.aliases);
     }
     this.settleDeferred();
     this.settleEventOnly();
-    return this.result();
   }
 
   private reset(): void {
@@ -182,9 +275,16 @@ export class RecordParser {
       this.key[i] = undefined;
       this.raw[i] = undefined;
     }
-    // Fresh arrays: the previous result still refers to the old ones.
-    this.attrKeys = [];
-    this.attrValues = [];
+    if (this.arraysHandedOut) {
+      // A result handed out by `parse` still refers to the old arrays.
+      this.attrKeys = [];
+      this.attrValues = [];
+      this.arraysHandedOut = false;
+    } else {
+      // Let go of the previous record's values, keeping the arrays' storage.
+      for (let i = 0; i < this.attrCount; i++) this.attrValues[i] = undefined;
+    }
+    this.attrCount = 0;
     this.attrsNotStored = 0;
     this.deferred = undefined;
     this.isHttp = false;
@@ -199,9 +299,11 @@ export class RecordParser {
 
   private attr(path: string, value: unknown): void {
     if (value === undefined) return;
-    if (this.attrKeys.length < this.options.maxStoredAttrs) {
-      this.attrKeys.push(path);
-      this.attrValues.push(value);
+    const n = this.attrCount;
+    if (n < this.options.maxStoredAttrs) {
+      this.attrKeys[n] = path;
+      this.attrValues[n] = value;
+      this.attrCount = n + 1;
     } else this.attrsNotStored++;
   }
 
@@ -323,19 +425,20 @@ export class RecordParser {
     outer: boolean,
     node: AliasNode | undefined,
   ): void {
-    const keys = Object.keys(obj);
-    if (keys.length === 0 && depth > 0) {
-      this.attr(prefix, obj);
-      return;
-    }
     const skipping = outer && depth === 0 && this.liftedKey !== undefined;
-    for (const k of keys) {
+    const children = node?.children;
+    let empty = true;
+    // `for…in` over own keys visits them in `Object.keys` order without copying the key list.
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
+      empty = false;
       if (skipping && this.skipInEnvelope(k)) continue;
       const v = obj[k];
       if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      const child = children?.get(k);
       const seg = this.segment(k);
-      const path = depth === 0 ? seg : `${prefix}.${seg}`;
-      const child = node?.children?.get(k);
+      const path =
+        child !== undefined && this.triePaths ? child.path : depth === 0 ? seg : `${prefix}.${seg}`;
       if (!isRecordObject(v)) {
         this.leaf(path, v, outer, child?.alias);
         continue;
@@ -345,6 +448,7 @@ export class RecordParser {
       else if (depth + 1 >= this.options.maxDepth) this.attr(path, v);
       else this.walk(v, path, depth + 1, outer, child);
     }
+    if (empty && depth > 0) this.attr(prefix, obj);
   }
 
   private settleDeferred(): void {
@@ -358,7 +462,7 @@ export class RecordParser {
   /** Fields that only a logpipe event may set; in any other record they are attributes. */
   private settleEventOnly(): void {
     if (this.val[T.ingest_time] !== undefined) return;
-    for (const t of [T.source, T.log_group, T.log_stream]) {
+    for (const t of EVENT_ONLY) {
       if (this.val[t] === undefined) continue;
       this.attr(this.key[t]!, this.raw[t]);
       this.val[t] = undefined;
@@ -370,7 +474,7 @@ export class RecordParser {
     return typeof v === "string" ? wellFormed(v) : undefined;
   }
 
-  private result(): ParsedRecord {
+  private fill(out: ParsedRecord): ParsedRecord {
     const val = this.val;
     let http: ParsedHttp | undefined;
     let query: string | undefined;
@@ -400,29 +504,31 @@ export class RecordParser {
       if (clientIp !== undefined) http.client_ip = clientIp;
     }
     const level = val[T.level];
-    return {
-      message: this.str(T.message),
-      level: level === UNKNOWN_LEVEL ? undefined : (level as Level | undefined),
-      levelRaw: level === UNKNOWN_LEVEL ? this.raw[T.level] : undefined,
-      timeMs: val[T.time] as number | undefined,
-      ingestMs: val[T.ingest_time] as number | undefined,
-      id: this.str(T.id),
-      trace_id: this.str(T.trace_id),
-      span_id: this.str(T.span_id),
-      request_id: this.str(T.request_id),
-      service: this.str(T.service),
-      env: this.str(T.env),
-      region: this.str(T.region),
-      host: this.str(T.host),
-      source: this.str(T.source),
-      log_group: this.str(T.log_group),
-      log_stream: this.str(T.log_stream),
-      http,
-      query,
-      attrKeys: this.attrKeys,
-      attrValues: this.attrValues,
-      attrsNotStored: this.attrsNotStored,
-    };
+    const timeRaw = this.raw[T.time];
+    out.message = this.str(T.message);
+    out.level = level === UNKNOWN_LEVEL ? undefined : (level as Level | undefined);
+    out.levelRaw = level === UNKNOWN_LEVEL ? this.raw[T.level] : undefined;
+    out.timeMs = val[T.time] as number | undefined;
+    out.timeText = val[T.time] !== undefined && typeof timeRaw === "string" ? timeRaw : undefined;
+    out.ingestMs = val[T.ingest_time] as number | undefined;
+    out.id = this.str(T.id);
+    out.trace_id = this.str(T.trace_id);
+    out.span_id = this.str(T.span_id);
+    out.request_id = this.str(T.request_id);
+    out.service = this.str(T.service);
+    out.env = this.str(T.env);
+    out.region = this.str(T.region);
+    out.host = this.str(T.host);
+    out.source = this.str(T.source);
+    out.log_group = this.str(T.log_group);
+    out.log_stream = this.str(T.log_stream);
+    out.http = http;
+    out.query = query;
+    out.attrKeys = this.attrKeys;
+    out.attrValues = this.attrValues;
+    out.attrCount = this.attrCount;
+    out.attrsNotStored = this.attrsNotStored;
+    return out;
   }
 }
 

@@ -113,18 +113,56 @@ const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 let cachedDay = Number.NaN;
 let cachedDate = "";
 
-/** Schema timestamp (`YYYY-MM-DDTHH:mm:ss.sssZ`) of valid, integral epoch milliseconds. */
-export function isoMillis(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
+function datePart(day: number): string {
   if (day !== cachedDay) {
     cachedDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
     cachedDay = day;
   }
+  return cachedDate;
+}
+
+/** Schema timestamp (`YYYY-MM-DDTHH:mm:ss.sssZ`) of valid, integral epoch milliseconds. */
+export function isoMillis(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  const date = datePart(day);
   let rest = ms - day * DAY_MS;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const m = Math.floor(rest / 60_000);
   rest -= m * 60_000;
   const s = Math.floor(rest / 1000);
-  return `${cachedDate}${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+  return `${date}${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+}
+
+/**
+ * True when `text` is exactly `isoMillis(ms)` (valid, integral `ms`), decided without building
+ * that string: most records already carry their time as a schema timestamp, and reusing their
+ * text spares an allocation per event.
+ */
+export function isIsoMillisOf(text: string, ms: number): boolean {
+  if (text.length !== 24) return false;
+  const day = Math.floor(ms / DAY_MS);
+  if (!text.startsWith(datePart(day))) return false;
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  const milli = rest - s * 1000;
+  const hundreds = text.charCodeAt(20) - 48;
+  const tens = twoDigits(text, 21);
+  return (
+    twoDigits(text, 11) === h &&
+    text.charCodeAt(13) === 58 &&
+    twoDigits(text, 14) === m &&
+    text.charCodeAt(16) === 58 &&
+    twoDigits(text, 17) === s &&
+    text.charCodeAt(19) === 46 &&
+    hundreds >= 0 &&
+    hundreds <= 9 &&
+    tens >= 0 &&
+    hundreds * 100 + tens === milli &&
+    text.charCodeAt(23) === 90
+  );
 }

@@ -5,10 +5,10 @@ import { buildAliases, buildAliasTrie } from "./aliases.js";
 import { attrText, type BoundCounts, boundText, buildAttrs } from "./bound.js";
 import { type TransformsConfig, type TransformsConfigInput, TransformsConfigSchema } from "./config.js";
 import { chooseId, chooseTime, contextString, serviceFromTag } from "./enrich.js";
-import { type ParseOptions, RecordParser } from "./parse.js";
+import { type ParsedHttp, type ParseOptions, RecordParser } from "./parse.js";
 import { compileRedactor, RedactionTally, type Redactor } from "./redact.js";
 import { cutChars } from "./strings.js";
-import { isoMillis, isValidTimeMs } from "./time.js";
+import { isIsoMillisOf, isoMillis, isValidTimeMs } from "./time.js";
 import type { DropCode, Transform, TransformContext, TransformResult, TransformStats } from "./types.js";
 
 /**
@@ -83,6 +83,55 @@ function ingestIso(compiled: CompiledTransforms, ms: number): string {
   return memo.iso;
 }
 
+/**
+ * Builds an event in schema order (so serialised events read the same way everywhere), leaving
+ * absent fields out. Called with `new`, and its prototype is `Object.prototype`, so the event is
+ * a plain object like a literal; unlike a literal given its fields one by one, it holds them all
+ * in the object itself instead of regrowing a separate property store several times per event,
+ * garbage that made the hot path collection-bound.
+ */
+function EventObject(
+  this: Record<string, unknown>,
+  id: string,
+  timestamp: string,
+  service: string,
+  env: string | undefined,
+  region: string | undefined,
+  host: string | undefined,
+  level: Level,
+  message: string,
+  traceId: string | undefined,
+  spanId: string | undefined,
+  requestId: string | undefined,
+  http: ParsedHttp | undefined,
+  source: string | undefined,
+  logGroup: string | undefined,
+  logStream: string | undefined,
+  ingestTime: string | undefined,
+  attrs: Record<string, string> | undefined,
+): void {
+  this.id = id;
+  this["@timestamp"] = timestamp;
+  this.service = service;
+  if (env !== undefined) this.env = env;
+  if (region !== undefined) this.region = region;
+  if (host !== undefined) this.host = host;
+  this.level = level;
+  this.message = message;
+  if (traceId !== undefined) this.trace_id = traceId;
+  if (spanId !== undefined) this.span_id = spanId;
+  if (requestId !== undefined) this.request_id = requestId;
+  if (http !== undefined) this.http = http;
+  if (source !== undefined) this.source = source;
+  if (logGroup !== undefined) this.log_group = logGroup;
+  if (logStream !== undefined) this.log_stream = logStream;
+  if (ingestTime !== undefined) this.ingest_time = ingestTime;
+  if (attrs !== undefined) this.attrs = attrs;
+}
+EventObject.prototype = Object.prototype;
+
+type EventConstructor = new (...args: Parameters<typeof EventObject>) => LogEvent;
+
 function transformUnsafe(
   compiled: CompiledTransforms,
   input: IncomingRecord,
@@ -90,7 +139,7 @@ function transformUnsafe(
 ): TransformResult {
   const { config, redactor } = compiled;
   const limits = config.limits;
-  const parsed = compiled.parser.parse(input.record);
+  const parsed = compiled.parser.parseShared(input.record);
 
   const level: Level = parsed.level ?? "info";
   if (compiled.dropLevels.has(level)) return drop("dropped_level", `level ${level} is in drop_levels`, true);
@@ -110,42 +159,32 @@ function transformUnsafe(
   const redaction = compiled.redaction;
   const attrLimit = limits.max_attr_value_bytes;
 
-  // Built in schema order so serialised events read the same way everywhere.
-  const event: Record<string, unknown> = {
-    id,
-    "@timestamp": isoMillis(timeMs),
-    service:
-      parsed.service ??
-      (config.service_from_tag ? serviceFromTag(input.tag) : undefined) ??
-      config.defaults.service,
-  };
+  // A record's own schema timestamp is reused rather than formatted again.
+  const timestamp =
+    parsed.timeText !== undefined && timeMs === parsed.timeMs && isIsoMillisOf(parsed.timeText, timeMs)
+      ? parsed.timeText
+      : isoMillis(timeMs);
+  const service =
+    parsed.service ??
+    (config.service_from_tag ? serviceFromTag(input.tag) : undefined) ??
+    config.defaults.service;
   const env = parsed.env ?? config.defaults.env;
-  if (env !== undefined) event.env = env;
   const region = parsed.region ?? config.defaults.region;
-  if (region !== undefined) event.region = region;
   const host = parsed.host ?? config.defaults.host;
-  if (host !== undefined) event.host = host;
-  event.level = level;
-  event.message = boundText(parsed.message ?? "", limits.max_message_bytes, redaction, counts);
-  if (parsed.trace_id !== undefined) event.trace_id = parsed.trace_id;
-  if (parsed.span_id !== undefined) event.span_id = parsed.span_id;
-  if (parsed.request_id !== undefined) event.request_id = parsed.request_id;
+  const message = boundText(parsed.message ?? "", limits.max_message_bytes, redaction, counts);
   const http = parsed.http;
   if (http !== undefined) {
     if (http.path !== undefined) http.path = boundText(http.path, attrLimit, redaction, counts);
     if (http.user_agent !== undefined)
       http.user_agent = boundText(http.user_agent, attrLimit, redaction, counts);
-    event.http = http;
   }
   const source = parsed.source ?? contextString(input.source, 64);
-  if (source !== undefined) event.source = source;
   const logGroup = contextString(context?.log_group, 512) ?? parsed.log_group;
-  if (logGroup !== undefined) event.log_group = logGroup;
   const logStream = contextString(context?.log_stream, 512) ?? parsed.log_stream;
-  if (logStream !== undefined) event.log_stream = logStream;
-  if (parsed.ingestMs !== undefined) event.ingest_time = isoMillis(parsed.ingestMs);
+  let ingestTime: string | undefined;
+  if (parsed.ingestMs !== undefined) ingestTime = isoMillis(parsed.ingestMs);
   else if (typeof input.receivedAt === "number" && isValidTimeMs(input.receivedAt))
-    event.ingest_time = ingestIso(compiled, Math.floor(input.receivedAt));
+    ingestTime = ingestIso(compiled, Math.floor(input.receivedAt));
 
   let extras: Record<string, string> | undefined;
   if (parsed.levelRaw !== undefined) {
@@ -161,10 +200,28 @@ function transformUnsafe(
     redactor,
     tally,
     counts,
+    redaction,
+    parsed.attrCount,
   );
-  if (attrs !== undefined) event.attrs = attrs;
-
-  const result = event as LogEvent;
+  const result = new (EventObject as unknown as EventConstructor)(
+    id,
+    timestamp,
+    service,
+    env,
+    region,
+    host,
+    level,
+    message,
+    parsed.trace_id,
+    parsed.span_id,
+    parsed.request_id,
+    http,
+    source,
+    logGroup,
+    logStream,
+    ingestTime,
+    attrs,
+  );
   if (tally.total === 0 && counts.truncated === 0 && counts.overflowKeys === 0)
     return { ok: true, event: result };
   const stats: TransformStats = {};

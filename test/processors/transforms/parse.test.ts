@@ -2,8 +2,12 @@ import { readFileSync } from "node:fs";
 import { addExtension, Unpackr } from "msgpackr";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { createTransformer } from "../../../processors/transforms/index.js";
-import { looksLikeJsonObject } from "../../../processors/transforms/parse.js";
+import {
+  compileTransforms,
+  createTransformer,
+  TransformsConfigSchema,
+} from "../../../processors/transforms/index.js";
+import { looksLikeJsonObject, RecordParser } from "../../../processors/transforms/parse.js";
 import { dockerLine, keep, T0 } from "./support.js";
 
 const transform = createTransformer({});
@@ -556,5 +560,42 @@ describe("an event transformed twice", () => {
       { log_group: "/ecs/checkout", log_stream: "task/1" },
     );
     expect(second).toEqual({ ...first, log_group: "/ecs/checkout", log_stream: "task/1" });
+  });
+});
+
+describe("a parser reused across records", () => {
+  const options = compileTransforms(TransformsConfigSchema.parse({})).parse;
+  const many = { a: 1, b: "two", c: { d: true }, e: null };
+  const few = { message: "x", z: "only" };
+
+  it("gives a shared result only the entries of the latest record", () => {
+    const parser = new RecordParser(options);
+    parser.parseShared(many);
+    const second = parser.parseShared(few);
+    expect(second.attrKeys.slice(0, second.attrCount)).toEqual(["z"]);
+    expect(second.attrValues.slice(0, second.attrCount)).toEqual(["only"]);
+  });
+
+  it("hands out from parse arrays of exactly the record's entries, kept by later calls", () => {
+    const parser = new RecordParser(options);
+    parser.parseShared(many);
+    const first = parser.parse(few);
+    parser.parseShared(many);
+    parser.parse(many);
+    expect(first.attrKeys).toEqual(["z"]);
+    expect(first.attrValues).toEqual(["only"]);
+    expect(first.attrCount).toBe(1);
+  });
+
+  it("parses the same fields whether the result is shared or not", () => {
+    const parser = new RecordParser(options);
+    const record = { log: '{"level":"warn","msg":"m","http":{"path":"/a?q=1","status":"201"},"k":1}' };
+    const fresh = parser.parse(record);
+    const shared = parser.parseShared(record);
+    expect({
+      ...shared,
+      attrKeys: shared.attrKeys.slice(0, shared.attrCount),
+      attrValues: shared.attrValues.slice(0, shared.attrCount),
+    }).toEqual(fresh);
   });
 });

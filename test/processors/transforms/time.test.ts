@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isoMillis, MAX_TIME_MS, parseEventTime } from "../../../processors/transforms/time.js";
+import {
+  isIsoMillisOf,
+  isoMillis,
+  MAX_TIME_MS,
+  parseEventTime,
+} from "../../../processors/transforms/time.js";
 
 const MS = Date.UTC(2025, 11, 5, 18, 0, 0, 123);
 
@@ -60,5 +65,46 @@ describe("isoMillis", () => {
     for (const ms of [MS, MS + 1, MS + day, MS - day, 0, day - 1, MAX_TIME_MS]) {
       expect(isoMillis(ms)).toBe(new Date(ms).toISOString());
     }
+  });
+});
+
+describe("isIsoMillisOf", () => {
+  it("accepts the schema timestamp of the same time", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_TIME_MS }), (ms) => {
+        expect(isIsoMillisOf(new Date(ms).toISOString(), ms)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("agrees with comparing against isoMillis when one character is changed", () => {
+    const chars = "0123456789:.-TZ tz+/ \u00e9";
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: MAX_TIME_MS }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.constantFrom(...chars),
+        (ms, at, c) => {
+          const iso = isoMillis(ms);
+          const text = iso.slice(0, at) + c + iso.slice(at + 1);
+          expect(isIsoMillisOf(text, ms)).toBe(text === iso);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("rejects a timestamp of another millisecond, day or length", () => {
+    expect(isIsoMillisOf("2025-12-05T18:00:00.123Z", MS + 1)).toBe(false);
+    expect(isIsoMillisOf("2025-12-06T18:00:00.123Z", MS)).toBe(false);
+    expect(isIsoMillisOf("2025-12-05T18:00:00.1230Z", MS)).toBe(false);
+    expect(isIsoMillisOf("2025-12-05T18:00:00.12Z", MS)).toBe(false);
+  });
+
+  it("rejects a rolled-over date that parses to the same time", () => {
+    // 31 November is 1 December once parsed; the text is still not the event's timestamp.
+    const ms = Date.UTC(2025, 11, 1, 0, 0, 0, 0);
+    expect(isIsoMillisOf("2025-11-31T00:00:00.000Z", ms)).toBe(false);
   });
 });

@@ -127,6 +127,22 @@ describe("event time", () => {
     );
   });
 
+  it("writes the record's time in schema form when the record wrote it another way", () => {
+    const event = keep(transform, { time: "2025-12-05T19:00:00.123+01:00", message: "x" });
+    expect(event["@timestamp"]).toBe("2025-12-05T18:00:00.123Z");
+  });
+
+  it("writes a rolled-over date in the record as the day it stands for", () => {
+    const event = keep(transform, { "@timestamp": "2025-11-31T10:00:00.000Z", message: "x" });
+    expect(event["@timestamp"]).toBe("2025-12-01T10:00:00.000Z");
+  });
+
+  it("builds events that are plain objects", () => {
+    const event = keep(transform, { message: "x" });
+    expect(Object.getPrototypeOf(event)).toBe(Object.prototype);
+    expect(event).toStrictEqual({ ...event });
+  });
+
   it("drops a record without any usable time", () => {
     const result = transform(incoming({ message: "x" }, { time: -1, receivedAt: Number.NaN }));
     expect(result).toMatchObject({ ok: false, code: "invalid_time", intentional: false });
