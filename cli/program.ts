@@ -40,6 +40,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${error.lines.join("\n")}\n`);
       return 1;
     }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+      process.stderr.write(
+        `logpipe: ${address ?? "the address"}:${port ?? "?"} is already in use; choose another port (0 picks a free one)\n`,
+      );
+      return 1;
+    }
     process.stderr.write(`logpipe: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
