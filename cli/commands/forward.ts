@@ -30,7 +30,12 @@ export function registerForwardCommand(program: Command): void {
       const { startForwarder } = await import("../stack/forwarder.js");
       const forwarder = await startForwarder(config, logLine);
       const lines = ["logpipe forwarder is up"];
-      for (const input of forwarder.inputs) lines.push(`  ${input.name.padEnd(14)} ${input.address()}`);
+      for (const input of forwarder.inputs) {
+        // The HTTP input is shown with its path: that is the URL clients POST to.
+        const where =
+          input.name === "http" ? `${input.address()}${config.inputs.http.path}` : input.address();
+        lines.push(`  ${input.name.padEnd(14)} ${where}`);
+      }
       lines.push(
         `  ${"metrics".padEnd(14)} ${forwarder.server.address()}`,
         `  ${"data".padEnd(14)} ${forwarder.dataDir}`,

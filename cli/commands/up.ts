@@ -37,7 +37,12 @@ export function registerUpCommand(program: Command): void {
       const { startEmbeddedStack } = await import("../stack/embedded.js");
       const stack = await startEmbeddedStack(config, logLine);
       const lines = ["logpipe is up"];
-      for (const input of stack.inputs) lines.push(`  ${input.name.padEnd(14)} ${input.address()}`);
+      for (const input of stack.inputs) {
+        // The HTTP input is shown with its path: that is the URL clients POST to.
+        const where =
+          input.name === "http" ? `${input.address()}${config.inputs.http.path}` : input.address();
+        lines.push(`  ${input.name.padEnd(14)} ${where}`);
+      }
       lines.push(`  ${"api".padEnd(14)} ${stack.api.address()}`, `  ${"data".padEnd(14)} ${stack.dataDir}`);
       process.stdout.write(`${lines.join("\n")}\n`);
 
