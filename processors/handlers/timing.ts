@@ -1,7 +1,6 @@
 import type { Clock } from "../../core/retry.js";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { Logger, LogLevel } from "../../core/log.js";
 
 /**
  * How much of the invocation's remaining time is kept back from retrying: 10% of it, but at

@@ -3,6 +3,7 @@ import { gzip as gzipCallback } from "node:zlib";
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
 import type { LogEvent } from "../../core/event/schema.js";
 import { InFlightWrites } from "../../core/in-flight.js";
+import type { Logger } from "../../core/log.js";
 import type { Counter, Histogram, MetricsRegistry } from "../../core/metrics.js";
 import type { ItemOutcome, Sink } from "../../core/stage.js";
 import { groupByPartition, type PartitionGroup } from "./batch.js";
@@ -17,8 +18,7 @@ const gzip = promisify(gzipCallback);
 export const LAKE_WRITER_NAME = "s3_lake";
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { Logger, LogLevel } from "../../core/log.js";
 
 export interface S3LakeWriterDeps {
   /** SDK client; built from the config (region, endpoint, path style, SDK retries off) when absent. */

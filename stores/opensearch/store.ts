@@ -1,6 +1,7 @@
 import type { Client } from "@opensearch-project/opensearch";
 import type { LogEvent } from "../../core/event/schema.js";
 import { InFlightWrites } from "../../core/in-flight.js";
+import type { Logger } from "../../core/log.js";
 import type { Counter, Histogram, MetricsRegistry } from "../../core/metrics.js";
 import {
   type Clock,
@@ -32,8 +33,7 @@ import { effectiveOpType, type OpenSearchStoreConfig } from "./config.js";
 
 export const STORE_NAME = "opensearch";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { Logger, LogLevel } from "../../core/log.js";
 
 export interface OpenSearchStoreDeps extends OpenSearchClientDeps {
   /** The client; built from the config when absent (and then closed by `shutdown`). */

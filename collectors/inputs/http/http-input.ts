@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { chunkEventId, type IncomingRecord, newEventId } from "../../../core/event/incoming.js";
+import type { Logger } from "../../../core/log.js";
 import type { Counter, MetricsRegistry } from "../../../core/metrics.js";
 import type { IngestTarget, Input } from "../../../core/stage.js";
 import { bearerTokenMatches } from "./auth.js";
@@ -11,8 +12,7 @@ import { HttpInputError } from "./errors.js";
 import { type BodyFormat, bodyFormatFor, type LineRejection, parseBody } from "./parse.js";
 import { extractEventTime } from "./time.js";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { Logger, LogLevel } from "../../../core/log.js";
 
 export interface HttpInputDeps {
   metrics: MetricsRegistry;

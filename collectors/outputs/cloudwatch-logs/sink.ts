@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
+import type { Logger } from "../../../core/log.js";
 import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../../core/metrics.js";
 import {
   type Clock,
@@ -20,8 +21,7 @@ import { compileTemplate, type NameTemplate } from "./template.js";
 
 export const OUTPUT_NAME = "cloudwatch_logs";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { Logger, LogLevel } from "../../../core/log.js";
 
 export interface CloudWatchLogsOutputDeps {
   /** SDK client; built from the config (region, endpoint, SDK retries off) when absent. */

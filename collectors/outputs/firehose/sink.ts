@@ -1,6 +1,7 @@
 import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
+import type { Logger } from "../../../core/log.js";
 import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../../core/metrics.js";
 import {
   type Clock,
@@ -19,8 +20,7 @@ import { type PackedRecord, packEvents } from "./pack.js";
 
 export const OUTPUT_NAME = "firehose";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { Logger, LogLevel } from "../../../core/log.js";
 
 export interface FirehoseOutputDeps {
   /** SDK client; built from the config (region, endpoint, SDK retries off) when absent. */
