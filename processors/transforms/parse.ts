@@ -176,10 +176,18 @@ function emptyResult(): ParsedRecord {
   };
 }
 
+/**
+ * Drops the line ending a log line carries (Docker and Fluent Bit keep it), and any blank lines
+ * after it: all of them, so a message transformed again (a forwarded event) comes out the same.
+ */
 function stripNewline(s: string): string {
-  const n = s.length;
-  if (n === 0 || s.charCodeAt(n - 1) !== 10) return s;
-  return s.charCodeAt(n - 2) === 13 ? s.slice(0, n - 2) : s.slice(0, n - 1);
+  let end = s.length;
+  while (end > 0) {
+    const c = s.charCodeAt(end - 1);
+    if (c !== 10 && c !== 13) break;
+    end--;
+  }
+  return end === s.length ? s : s.slice(0, end);
 }
 
 function boundedString(raw: unknown, max: number): string | undefined {

@@ -460,3 +460,22 @@ describe("transformRecord", () => {
     expect(result.ok && LogEventSchema.safeParse(result.event).success).toBe(true);
   });
 });
+
+describe("line endings", () => {
+  const transform = createTransformer({});
+
+  it.each([
+    ["a Docker line's newline", "order placed\n", "order placed"],
+    ["a CRLF ending", "order placed\r\n", "order placed"],
+    ["blank lines after the text", "order placed\n\n\r\n", "order placed"],
+    ["newlines inside the text", "first\nsecond\n", "first\nsecond"],
+  ])("drops %s from the message", (_name, message, expected) => {
+    expect(keep(transform, { message }).message).toBe(expected);
+  });
+
+  it("gives the same message when the event is transformed again from its JSON", () => {
+    const first = keep(transform, { message: "tail\n\n" });
+    const again = keep(transform, { message: JSON.stringify(first) });
+    expect(again.message).toBe(first.message);
+  });
+});
