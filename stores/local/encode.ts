@@ -41,7 +41,7 @@ export function invalidReason(event: unknown): string | undefined {
   return undefined;
 }
 
-// JSON.stringify writes a lone surrogate as a `\udXXX` escape, which DuckDB's JSON reader refuses.
+// JSON.stringify writes a lone surrogate as an escape such as `\ud800`, which DuckDB's JSON reader refuses.
 const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/i;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

@@ -123,7 +123,8 @@ export function athenaCreateTableDdl(options: AthenaDdlOptions): string {
     "WITH SERDEPROPERTIES (",
     [
       `  'ignore.malformed.json'='true'`,
-      `  'timestamp.formats'="yyyy-MM-dd'T'HH:mm:ss.SSSXXX"`,
+      // Every @timestamp is canonical UTC (`2026-12-05T18:00:00.123Z`), so the zone is the literal Z.
+      `  'timestamp.formats'="yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"`,
       ...glueColumns()
         .filter((c) => c.source)
         .map((c) => `  ${quoteString(`mapping.${c.name}`)}=${quoteString(c.source!)}`),

@@ -166,6 +166,7 @@ describe("LogEvent projections", () => {
     expect(ddl).toContain("`timestamp` timestamp");
     expect(ddl).toContain("'mapping.timestamp'='@timestamp'");
     expect(ddl).toContain("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'");
+    expect(ddl).toContain(`'timestamp.formats'="yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"`);
     expect(ddl).not.toContain("`@");
     expect(ddl).toContain("`http` struct<method:string,path:string,status:int,");
     expect(ddl).toContain("PARTITIONED BY (\n  `service` string,\n  `dt` string,\n  `hour` string\n)");
