@@ -1,3 +1,5 @@
+import type { Logger } from "../core/log.js";
+
 /** Resolves on the first SIGINT or SIGTERM, naming it; later signals are left to the default. */
 export function waitForStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -13,11 +15,8 @@ export function waitForStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export function logLine(
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-): void {
+/** The CLI's `Logger`: one line per message on stderr, for every component it wires. */
+export const logLine: Logger = (level, message, fields) => {
   const extra = fields ? ` ${JSON.stringify(fields)}` : "";
   process.stderr.write(`${new Date().toISOString()} ${level} ${message}${extra}\n`);
-}
+};

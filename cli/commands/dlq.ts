@@ -49,7 +49,7 @@ export function registerDlqCommands(program: Command): void {
       ]);
       const dataDir = resolve(options.dataDir ?? config.data_dir);
       const metrics = new MetricsRegistry();
-      const outputs = createOutputs(config.outputs, { metrics, log: logLine as never });
+      const outputs = createOutputs(config.outputs, { metrics, log: logLine });
       const names = options.output ? [options.output] : [...outputs.keys()];
       const writer = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
       const transform = createTransformer(config.transforms, { metrics });

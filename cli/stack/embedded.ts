@@ -5,6 +5,7 @@ import { DeadLetterWriter } from "../../collectors/dead-letter/dead-letter.js";
 import { DeliveryPump } from "../../collectors/forwarder/pump.js";
 import { ForwardInput } from "../../collectors/inputs/forward/index.js";
 import { HttpInput } from "../../collectors/inputs/http/index.js";
+import type { Logger } from "../../core/log.js";
 import { MetricsRegistry } from "../../core/metrics.js";
 import type { Input } from "../../core/stage.js";
 import { createTransformer } from "../../processors/transforms/index.js";
@@ -13,12 +14,6 @@ import { ApiServer } from "../api/server.js";
 import type { LogpipeConfig } from "../config.js";
 import { clearRunState, writeRunState } from "../run-state.js";
 import { DirectQueryBackend } from "./direct-backend.js";
-
-export type LogLine = (
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
 
 /** Everything `logpipe up` runs: inputs → buffer → transforms → local store, plus the API. */
 export interface EmbeddedStack {
@@ -34,21 +29,19 @@ export interface EmbeddedStack {
 
 const LOCAL_OUTPUT = "local";
 
-export async function startEmbeddedStack(config: LogpipeConfig, log: LogLine): Promise<EmbeddedStack> {
+export async function startEmbeddedStack(config: LogpipeConfig, log: Logger): Promise<EmbeddedStack> {
   const dataDir = resolve(config.data_dir);
   await mkdir(dataDir, { recursive: true });
   const metrics = new MetricsRegistry();
-  const logFn = (level: string, message: string, fields?: Record<string, unknown>) =>
-    log(level === "error" ? "error" : level === "warn" ? "warn" : "info", message, fields);
 
   // Sinks first, sources last: nothing is accepted before it has somewhere to go.
   const buffer = await DurableBuffer.open(
     { ...config.buffer, dir: join(dataDir, "buffer") },
-    { consumers: [LOCAL_OUTPUT], metrics, log: logFn },
+    { consumers: [LOCAL_OUTPUT], metrics, log: log },
   );
   const store = await LocalStore.open(
     { ...config.store, dir: join(dataDir, "store") },
-    { metrics, log: logFn },
+    { metrics, log: log },
   );
   await store.start();
   const transform = createTransformer(config.transforms, { metrics });
@@ -62,17 +55,16 @@ export async function startEmbeddedStack(config: LogpipeConfig, log: LogLine): P
     {
       maxBatch: 5_000,
       concurrency: 1,
-      intentionalDropCodes: new Set(["dropped_level"]),
     },
   );
   pump.start();
 
   const inputs: Input[] = [];
   if (config.inputs.forward.enabled) {
-    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: logFn }));
+    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: log }));
   }
   if (config.inputs.http.enabled) {
-    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: logFn }));
+    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: log }));
   }
   const backend = new DirectQueryBackend(store);
   const api = new ApiServer(config.api, backend, metrics, () => ({

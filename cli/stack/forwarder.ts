@@ -6,12 +6,12 @@ import { DeliveryPump } from "../../collectors/forwarder/pump.js";
 import { ForwardInput } from "../../collectors/inputs/forward/index.js";
 import { HttpInput } from "../../collectors/inputs/http/index.js";
 import type { IncomingRecord } from "../../core/event/incoming.js";
+import type { Logger } from "../../core/log.js";
 import { MetricsRegistry } from "../../core/metrics.js";
 import type { Input } from "../../core/stage.js";
 import { createTransformer } from "../../processors/transforms/index.js";
 import { ApiServer } from "../api/server.js";
 import type { LogpipeConfig } from "../config.js";
-import type { LogLine } from "./embedded.js";
 import { createOutputs } from "./outputs.js";
 
 export interface Forwarder {
@@ -30,14 +30,12 @@ export interface Forwarder {
  * output reads the buffer through its own cursor, so a slow or failing output holds back only
  * its own cursor; the buffer's cap is what finally pushes back on the inputs.
  */
-export async function startForwarder(config: LogpipeConfig, log: LogLine): Promise<Forwarder> {
+export async function startForwarder(config: LogpipeConfig, log: Logger): Promise<Forwarder> {
   const dataDir = resolve(config.data_dir);
   await mkdir(dataDir, { recursive: true });
   const metrics = new MetricsRegistry();
-  const logFn = (level: string, message: string, fields?: Record<string, unknown>) =>
-    log(level === "error" ? "error" : level === "warn" ? "warn" : "info", message, fields);
 
-  const outputs = createOutputs(config.outputs, { metrics, log: logFn });
+  const outputs = createOutputs(config.outputs, { metrics, log: log });
   if (outputs.size === 0) {
     throw new Error(
       "no outputs configured: add outputs.cloudwatch_logs and/or outputs.firehose to the config",
@@ -45,7 +43,7 @@ export async function startForwarder(config: LogpipeConfig, log: LogLine): Promi
   }
   const buffer = await DurableBuffer.open(
     { ...config.buffer, dir: join(dataDir, "buffer") },
-    { consumers: [...outputs.keys()], metrics, log: logFn },
+    { consumers: [...outputs.keys()], metrics, log: log },
   );
   const transform = createTransformer(config.transforms, { metrics });
   const deadLetters = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
@@ -55,7 +53,6 @@ export async function startForwarder(config: LogpipeConfig, log: LogLine): Promi
     const pump = new DeliveryPump(buffer.consumer(name), (r) => transform(r), sink, deadLetters, metrics, {
       maxBatch: config.forwarder.batch_events,
       concurrency: config.forwarder.concurrency,
-      intentionalDropCodes: new Set(["dropped_level"]),
     });
     pump.start();
     pumps.set(name, pump);
@@ -63,9 +60,9 @@ export async function startForwarder(config: LogpipeConfig, log: LogLine): Promi
 
   const inputs: Input[] = [];
   if (config.inputs.forward.enabled)
-    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: logFn }));
+    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: log }));
   if (config.inputs.http.enabled)
-    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: logFn }));
+    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: log }));
 
   const server = new ApiServer(
     { host: config.forwarder.host, port: config.forwarder.port },

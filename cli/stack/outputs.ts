@@ -2,18 +2,17 @@ import { createCloudWatchLogsOutput } from "../../collectors/outputs/cloudwatch-
 import type { OutputsConfig } from "../../collectors/outputs/config.js";
 import { createFirehoseOutput } from "../../collectors/outputs/firehose/index.js";
 import type { LogEvent } from "../../core/event/schema.js";
+import type { Logger } from "../../core/log.js";
 import type { MetricsRegistry } from "../../core/metrics.js";
 import type { Sink } from "../../core/stage.js";
-
-export type OutputLog = (level: string, message: string, fields?: Record<string, unknown>) => void;
 
 /** Builds every configured output, keyed by the name used for buffer cursors and dead letters. */
 export function createOutputs(
   config: OutputsConfig,
-  deps: { metrics: MetricsRegistry; log: OutputLog },
+  deps: { metrics: MetricsRegistry; log: Logger },
 ): Map<string, Sink<LogEvent>> {
   const outputs = new Map<string, Sink<LogEvent>>();
-  const log = deps.log as never;
+  const { log } = deps;
   if (config.cloudwatch_logs) {
     outputs.set(
       "cloudwatch_logs",

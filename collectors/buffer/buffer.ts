@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open, readFile, truncate, unlink } from "node:f
 import { resolve as resolvePath } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { IncomingRecord } from "../../core/event/incoming.js";
+import type { Logger } from "../../core/log.js";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/metrics.js";
 import type { AppendOutcome, IngestTarget } from "../../core/stage.js";
 import { encodeRecords } from "./codec.js";
@@ -23,11 +24,7 @@ import {
 import { encodeFrame, MAX_FRAME_BODY_BYTES, normalizeDedupKey, scanFrames } from "./frame.js";
 import { type Segment, writeAllAt } from "./segment.js";
 
-export type BufferLog = (
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+export type BufferLog = Logger;
 
 export interface BufferDeps {
   /** One per output; each sees every record and keeps its own cursor. */

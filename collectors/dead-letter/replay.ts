@@ -4,7 +4,7 @@ import type { IncomingRecord } from "../../core/event/incoming.js";
 import type { LogEvent } from "../../core/event/schema.js";
 import { retry } from "../../core/retry.js";
 import type { Sink } from "../../core/stage.js";
-import type { TransformOutcome } from "../forwarder/pump.js";
+import type { TransformResult } from "../../processors/transforms/index.js";
 import type { DeadLetter, DeadLetterWriter } from "./dead-letter.js";
 
 export interface ReplaySummary {
@@ -43,7 +43,7 @@ export async function replayDeadLetters(options: {
   dir: string;
   output: string;
   sink: Sink<LogEvent>;
-  transform: (record: IncomingRecord) => TransformOutcome;
+  transform: (record: IncomingRecord) => TransformResult;
   writer: DeadLetterWriter;
   maxElapsedMs?: number;
   batchSize?: number;

@@ -3,6 +3,7 @@ import type { LogEvent } from "../../core/event/schema.js";
 import type { Counter, Histogram, MetricsRegistry } from "../../core/metrics.js";
 import { retry } from "../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../core/stage.js";
+import type { TransformResult } from "../../processors/transforms/index.js";
 import type { DeadLetterWriter } from "../dead-letter/dead-letter.js";
 
 /** What the pump reads from: one consumer of the durable buffer. */
@@ -11,15 +12,11 @@ export interface RecordSource<Batch extends { records: IncomingRecord[] }> {
   commit(batch: Batch): Promise<void>;
 }
 
-export type TransformOutcome = { ok: true; event: LogEvent } | { ok: false; code: string; reason: string };
-
 export interface PumpOptions {
   /** Records read from the buffer per delivery. */
   maxBatch: number;
   /** Batches delivered concurrently; commits still advance in buffer order. */
   concurrency: number;
-  /** Drop codes that are intentional (e.g. a configured level filter): counted, not dead-lettered. */
-  intentionalDropCodes?: ReadonlySet<string>;
   /** Backoff between attempts at retryable items; the pump never gives up while running. */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -57,7 +54,7 @@ export class DeliveryPump<Batch extends { records: IncomingRecord[] }> {
 
   constructor(
     private readonly source: RecordSource<Batch>,
-    private readonly transform: (record: IncomingRecord) => TransformOutcome,
+    private readonly transform: (record: IncomingRecord) => TransformResult,
     private readonly sink: Sink<LogEvent>,
     private readonly deadLetters: DeadLetterWriter,
     metrics: MetricsRegistry,
@@ -125,7 +122,8 @@ export class DeliveryPump<Batch extends { records: IncomingRecord[] }> {
       const outcome = this.transform(record);
       if (outcome.ok) {
         events.push(outcome.event);
-      } else if (this.options.intentionalDropCodes?.has(outcome.code)) {
+      } else if (outcome.intentional) {
+        // A drop the config asked for (e.g. a level filter): counted, not dead-lettered.
         this.dropped.inc({ output: this.sink.name, code: outcome.code });
       } else {
         letters.push({

@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { parseDuration } from "../../core/duration.js";
 import { newEventId } from "../../core/event/incoming.js";
 import type { LogEvent } from "../../core/event/schema.js";
+import type { Logger, LogLevel } from "../../core/log.js";
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from "../../core/metrics.js";
 import type { ItemOutcome, Sink } from "../../core/stage.js";
 import { type LakeFileEntry, planCompaction } from "./compaction.js";
@@ -89,8 +90,8 @@ import { eventFromRow, jsonSafe } from "./values.js";
  * compaction removes the rest once the hour is closed.
  */
 
-export type StoreLogLevel = "debug" | "info" | "warn" | "error";
-export type StoreLog = (level: StoreLogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type StoreLogLevel = LogLevel;
+export type StoreLog = Logger;
 
 export interface LocalStoreDeps {
   metrics: MetricsRegistry;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { IncomingRecord } from "../../../core/event/incoming.js";
+import type { Logger } from "../../../core/log.js";
 import type { AppendOutcome, IngestTarget } from "../../../core/stage.js";
 import { type ForwardErrorCode, ForwardProtocolError } from "./errors.js";
 import { type Frame, FrameDecoder } from "./frame-decoder.js";
@@ -9,11 +10,7 @@ import { encodeHelo, encodePongFailure, encodePongOk, isPing, parsePing, verifyP
 import type { ForwardMetrics } from "./metrics.js";
 import { chunkDigest, decodeEntries, type EntryRejectCode, encodeAck, parseEventFrame } from "./protocol.js";
 
-export type ForwardLog = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+export type ForwardLog = Logger;
 
 export interface ConnectionOptions {
   maxFrameBytes: number;

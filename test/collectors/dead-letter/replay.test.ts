@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DeadLetter, DeadLetterWriter } from "../../../collectors/dead-letter/dead-letter.js";
 import { replayDeadLetters } from "../../../collectors/dead-letter/replay.js";
-import type { TransformOutcome } from "../../../collectors/forwarder/pump.js";
 import type { IncomingRecord } from "../../../core/event/incoming.js";
 import type { LogEvent } from "../../../core/event/schema.js";
 import { MetricsRegistry } from "../../../core/metrics.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
+import type { TransformResult } from "../../../processors/transforms/index.js";
 
 const T = Date.parse("2025-03-04T10:00:00Z");
 
@@ -47,10 +47,10 @@ const raw = (n: number): IncomingRecord => ({
   record: { message: `raw ${n}` },
 });
 
-const transform = (r: IncomingRecord): TransformOutcome =>
+const transform = (r: IncomingRecord): TransformResult =>
   typeof r.record.message === "string"
     ? { ok: true, event: { id: r.id, message: r.record.message } as unknown as LogEvent }
-    : { ok: false, code: "invalid_record", reason: "message is not a string" };
+    : { ok: false, code: "invalid_time", reason: "message is not a string", intentional: false };
 
 describe("replayDeadLetters", () => {
   const dirs: string[] = [];
@@ -157,7 +157,7 @@ describe("replayDeadLetters", () => {
     expect(summary).toMatchObject({ letters: 2, delivered: 1, deadLetteredAgain: 1 });
     expect(sink.stored.map((e) => e.id)).toEqual(["raw-1"]);
     expect(await remaining()).toMatchObject([
-      { stage: "processing", code: "invalid_record", reason: "message is not a string", event: bad },
+      { stage: "processing", code: "invalid_time", reason: "message is not a string", event: bad },
     ]);
   });
 

@@ -2,9 +2,10 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DeadLetterWriter } from "../../../collectors/dead-letter/dead-letter.js";
-import { DeliveryPump, type TransformOutcome } from "../../../collectors/forwarder/pump.js";
+import { DeliveryPump } from "../../../collectors/forwarder/pump.js";
 import type { IncomingRecord } from "../../../core/event/incoming.js";
 import { MetricsRegistry } from "../../../core/metrics.js";
+import type { TransformResult } from "../../../processors/transforms/index.js";
 import { type Batch, eventOf, FakeConsumer, record, ScriptedSink, tempDir, until } from "./pump-harness.js";
 
 /** One series' value, whatever order the registry writes its labels in. */
@@ -16,7 +17,7 @@ function series(metrics: MetricsRegistry, name: string, labels: Record<string, s
   return found?.[1];
 }
 
-const ok = (r: IncomingRecord): TransformOutcome => ({ ok: true, event: eventOf(r) });
+const ok = (r: IncomingRecord): TransformResult => ({ ok: true, event: eventOf(r) });
 
 describe("DeliveryPump", () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -28,7 +29,7 @@ describe("DeliveryPump", () => {
     records: IncomingRecord[],
     sink: ScriptedSink,
     options: {
-      transform?: (r: IncomingRecord) => TransformOutcome;
+      transform?: (r: IncomingRecord) => TransformResult;
       maxBatch?: number;
       concurrency?: number;
     } = {},
@@ -41,7 +42,6 @@ describe("DeliveryPump", () => {
     const pump = new DeliveryPump<Batch>(consumer, options.transform ?? ok, sink, letters, metrics, {
       maxBatch: options.maxBatch ?? 10,
       concurrency: options.concurrency ?? 1,
-      intentionalDropCodes: new Set(["dropped_level"]),
       initialDelayMs: 0,
       maxDelayMs: 0,
     });
@@ -119,8 +119,10 @@ describe("DeliveryPump", () => {
   });
 
   it("dead-letters records the transforms refuse with stage processing and the raw record", async () => {
-    const transform = (r: IncomingRecord): TransformOutcome =>
-      r.record.n === 1 ? { ok: false, code: "invalid_record", reason: "message is not a string" } : ok(r);
+    const transform = (r: IncomingRecord): TransformResult =>
+      r.record.n === 1
+        ? { ok: false, code: "invalid_time", reason: "message is not a string", intentional: false }
+        : ok(r);
     const sink = new ScriptedSink();
     const { pump, consumer, deadLetters } = await setup([record(0), record(1), record(2)], sink, {
       transform,
@@ -133,7 +135,7 @@ describe("DeliveryPump", () => {
     expect(lines[0]).toMatchObject({
       output: "test-output",
       stage: "processing",
-      code: "invalid_record",
+      code: "invalid_time",
       reason: "message is not a string",
       event: record(1),
     });
@@ -141,8 +143,10 @@ describe("DeliveryPump", () => {
   });
 
   it("counts intentional drops without dead-lettering them", async () => {
-    const transform = (r: IncomingRecord): TransformOutcome =>
-      r.record.n === 0 ? { ok: false, code: "dropped_level", reason: "below min level" } : ok(r);
+    const transform = (r: IncomingRecord): TransformResult =>
+      r.record.n === 0
+        ? { ok: false, code: "dropped_level", reason: "below min level", intentional: true }
+        : ok(r);
     const sink = new ScriptedSink();
     const { pump, consumer, metrics, deadLetters } = await setup([record(0), record(1)], sink, { transform });
     pump.start();
