@@ -3,8 +3,6 @@ import { join, resolve } from "node:path";
 import { DurableBuffer } from "../../collectors/buffer/index.js";
 import { DeadLetterWriter } from "../../collectors/dead-letter/dead-letter.js";
 import { DeliveryPump } from "../../collectors/forwarder/pump.js";
-import { ForwardInput } from "../../collectors/inputs/forward/index.js";
-import { HttpInput } from "../../collectors/inputs/http/index.js";
 import type { Logger } from "../../core/log.js";
 import { MetricsRegistry } from "../../core/metrics.js";
 import type { Input } from "../../core/stage.js";
@@ -14,6 +12,7 @@ import { ApiServer } from "../api/server.js";
 import type { LogpipeConfig } from "../config.js";
 import { clearRunState, writeRunState } from "../run-state.js";
 import { DirectQueryBackend } from "./direct-backend.js";
+import { createInputs, drainBuffer } from "./parts.js";
 
 /** Everything `logpipe up` runs: inputs → buffer → transforms → local store, plus the API. */
 export interface EmbeddedStack {
@@ -37,35 +36,19 @@ export async function startEmbeddedStack(config: LogpipeConfig, log: Logger): Pr
   // Sinks first, sources last: nothing is accepted before it has somewhere to go.
   const buffer = await DurableBuffer.open(
     { ...config.buffer, dir: join(dataDir, "buffer") },
-    { consumers: [LOCAL_OUTPUT], metrics, log: log },
+    { consumers: [LOCAL_OUTPUT], metrics, log },
   );
-  const store = await LocalStore.open(
-    { ...config.store, dir: join(dataDir, "store") },
-    { metrics, log: log },
-  );
+  const store = await LocalStore.open({ ...config.store, dir: join(dataDir, "store") }, { metrics, log });
   await store.start();
   const transform = createTransformer(config.transforms, { metrics });
   const deadLetters = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
-  const pump = new DeliveryPump(
-    buffer.consumer(LOCAL_OUTPUT),
-    (r) => transform(r),
-    store,
-    deadLetters,
-    metrics,
-    {
-      maxBatch: 5_000,
-      concurrency: 1,
-    },
-  );
+  const pump = new DeliveryPump(buffer.consumer(LOCAL_OUTPUT), transform, store, deadLetters, metrics, {
+    maxBatch: 5_000,
+    concurrency: 1,
+  });
   pump.start();
 
-  const inputs: Input[] = [];
-  if (config.inputs.forward.enabled) {
-    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: log }));
-  }
-  if (config.inputs.http.enabled) {
-    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: log }));
-  }
+  const inputs = createInputs(config.inputs, buffer, { metrics, log });
   const backend = new DirectQueryBackend(store);
   const api = new ApiServer(config.api, backend, metrics, () => ({
     ready: buffer.hasSpace(),
@@ -99,10 +82,7 @@ export async function startEmbeddedStack(config: LogpipeConfig, log: Logger): Pr
     shutdown(drainTimeoutMs = 10_000) {
       stopping ??= (async () => {
         for (const input of inputs) await input.shutdown();
-        const deadline = Date.now() + drainTimeoutMs;
-        while ((buffer.stats().pending[LOCAL_OUTPUT] ?? 0) > 0 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await drainBuffer(buffer, drainTimeoutMs);
         await pump.shutdown();
         await api.shutdown();
         await store.shutdown();

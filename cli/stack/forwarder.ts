@@ -3,8 +3,6 @@ import { join, resolve } from "node:path";
 import { DurableBuffer } from "../../collectors/buffer/index.js";
 import { DeadLetterWriter } from "../../collectors/dead-letter/dead-letter.js";
 import { DeliveryPump } from "../../collectors/forwarder/pump.js";
-import { ForwardInput } from "../../collectors/inputs/forward/index.js";
-import { HttpInput } from "../../collectors/inputs/http/index.js";
 import type { IncomingRecord } from "../../core/event/incoming.js";
 import type { Logger } from "../../core/log.js";
 import { MetricsRegistry } from "../../core/metrics.js";
@@ -13,6 +11,7 @@ import { createTransformer } from "../../processors/transforms/index.js";
 import { ApiServer } from "../api/server.js";
 import type { LogpipeConfig } from "../config.js";
 import { createOutputs } from "./outputs.js";
+import { createInputs, drainBuffer } from "./parts.js";
 
 export interface Forwarder {
   readonly dataDir: string;
@@ -35,7 +34,7 @@ export async function startForwarder(config: LogpipeConfig, log: Logger): Promis
   await mkdir(dataDir, { recursive: true });
   const metrics = new MetricsRegistry();
 
-  const outputs = createOutputs(config.outputs, { metrics, log: log });
+  const outputs = createOutputs(config.outputs, { metrics, log });
   if (outputs.size === 0) {
     throw new Error(
       "no outputs configured: add outputs.cloudwatch_logs and/or outputs.firehose to the config",
@@ -43,14 +42,14 @@ export async function startForwarder(config: LogpipeConfig, log: Logger): Promis
   }
   const buffer = await DurableBuffer.open(
     { ...config.buffer, dir: join(dataDir, "buffer") },
-    { consumers: [...outputs.keys()], metrics, log: log },
+    { consumers: [...outputs.keys()], metrics, log },
   );
   const transform = createTransformer(config.transforms, { metrics });
   const deadLetters = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
   const pumps = new Map<string, DeliveryPump<{ records: IncomingRecord[] }>>();
   for (const [name, sink] of outputs) {
     await sink.start();
-    const pump = new DeliveryPump(buffer.consumer(name), (r) => transform(r), sink, deadLetters, metrics, {
+    const pump = new DeliveryPump(buffer.consumer(name), transform, sink, deadLetters, metrics, {
       maxBatch: config.forwarder.batch_events,
       concurrency: config.forwarder.concurrency,
     });
@@ -58,11 +57,7 @@ export async function startForwarder(config: LogpipeConfig, log: Logger): Promis
     pumps.set(name, pump);
   }
 
-  const inputs: Input[] = [];
-  if (config.inputs.forward.enabled)
-    inputs.push(new ForwardInput(config.inputs.forward, buffer, { metrics, log: log }));
-  if (config.inputs.http.enabled)
-    inputs.push(new HttpInput(config.inputs.http, buffer, { metrics, log: log }));
+  const inputs = createInputs(config.inputs, buffer, { metrics, log });
 
   const server = new ApiServer(
     { host: config.forwarder.host, port: config.forwarder.port },
@@ -122,9 +117,7 @@ export async function startForwarder(config: LogpipeConfig, log: Logger): Promis
     shutdown(drainTimeoutMs = 10_000) {
       stopping ??= (async () => {
         for (const input of inputs) await input.shutdown();
-        const deadline = Date.now() + drainTimeoutMs;
-        const pending = () => Object.values(buffer.stats().pending).reduce((a, b) => a + b, 0);
-        while (pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await drainBuffer(buffer, drainTimeoutMs);
         await stopAll();
       })();
       return stopping;
