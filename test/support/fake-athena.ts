@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ServiceError, sendAwsJson } from "./aws-json.js";
 
 /**
  * An Athena endpoint for tests that speaks the service's wire protocol (AWS JSON 1.1: `POST /`,
@@ -62,16 +63,6 @@ interface ScheduledFault {
   status: number;
   type: string;
   message: string;
-}
-
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 const MAX_RESULTS = 1000;
@@ -174,7 +165,7 @@ export class FakeAthena {
         throw new ServiceError(fault.type, fault.message, fault.status);
       }
       const answer = this.dispatch(operation, body);
-      this.send(res, 200, answer);
+      sendAwsJson(res, 200, answer);
     } catch (error) {
       const e =
         error instanceof ServiceError
@@ -182,18 +173,8 @@ export class FakeAthena {
           : new ServiceError("InternalServerException", String(error), 500);
       call.status = e.status;
       call.errorType = e.type;
-      this.send(res, e.status, { __type: e.type, Message: e.message });
+      sendAwsJson(res, e.status, { __type: e.type, Message: e.message });
     }
-  }
-
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      "content-type": "application/x-amz-json-1.1",
-      "content-length": Buffer.byteLength(text),
-      "x-amzn-requestid": randomUUID(),
-    });
-    res.end(text);
   }
 
   private dispatch(operation: string, body: Record<string, unknown>): unknown {

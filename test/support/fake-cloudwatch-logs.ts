@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ServiceError, sendAwsJson } from "./aws-json.js";
 
 /**
  * A CloudWatch Logs endpoint for tests that speaks the service's real wire protocol (AWS JSON 1.1:
@@ -61,16 +62,6 @@ interface ScheduledFault {
   operation: string | undefined;
   remaining: number;
   fault: Fault;
-}
-
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
@@ -275,24 +266,14 @@ export class FakeCloudWatchLogs {
         req.socket.destroy();
         return;
       }
-      this.send(res, 200, result);
+      sendAwsJson(res, 200, result);
     } catch (error) {
       const e =
         error instanceof ServiceError ? error : new ServiceError("InternalFailure", String(error), 500);
       call.status = e.status;
       call.errorType = e.type;
-      this.send(res, e.status, { __type: e.type, message: e.message });
+      sendAwsJson(res, e.status, { __type: e.type, message: e.message });
     }
-  }
-
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      "content-type": "application/x-amz-json-1.1",
-      "content-length": Buffer.byteLength(text),
-      "x-amzn-requestid": randomUUID(),
-    });
-    res.end(text);
   }
 
   private async dispatch(

@@ -1,6 +1,7 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ServiceError, sendAwsJson } from "./aws-json.js";
 
 /**
  * An Amazon Data Firehose endpoint for tests that speaks the service's real wire protocol, so the
@@ -80,16 +81,6 @@ interface ScheduledFault {
   operation: string;
   remaining: number;
   fault: Fault;
-}
-
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 const DEFAULT_RECORD_MESSAGES: Record<string, string> = {
@@ -357,12 +348,12 @@ export class FakeFirehose {
       if (operation === "PutRecord") {
         const only = responses[0]!;
         if ("ErrorCode" in only) throw new ServiceError(only.ErrorCode, only.ErrorMessage, 503);
-        this.send(res, 200, { RecordId: only.RecordId, Encrypted: false });
+        sendAwsJson(res, 200, { RecordId: only.RecordId, Encrypted: false });
         return;
       }
       const failed = responses.filter((r) => "ErrorCode" in r).length;
       call.failedPutCount = failed;
-      this.send(res, 200, { FailedPutCount: failed, Encrypted: false, RequestResponses: responses });
+      sendAwsJson(res, 200, { FailedPutCount: failed, Encrypted: false, RequestResponses: responses });
     } catch (error) {
       const e =
         error instanceof ServiceError ? error : new ServiceError("InternalFailure", String(error), 500);
@@ -374,26 +365,10 @@ export class FakeFirehose {
         typeIn === "body"
           ? {}
           : { "x-amzn-errortype": `${e.type}:http://internal.amazon.com/coral/com.amazon.firehose/` };
-      this.send(res, e.status, body, headers);
+      sendAwsJson(res, e.status, body, headers);
     } finally {
       if (counted) this.inFlight--;
     }
-  }
-
-  private send(
-    res: ServerResponse,
-    status: number,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      "content-type": "application/x-amz-json-1.1",
-      "content-length": Buffer.byteLength(text),
-      "x-amzn-requestid": randomUUID(),
-      ...headers,
-    });
-    res.end(text);
   }
 }
 
