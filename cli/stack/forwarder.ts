@@ -87,10 +87,6 @@ export async function startForwarder(config: LogpipeConfig, log: Logger): Promis
   }
 
   let stopping: Promise<void> | undefined;
-  const sum = (prefix: string) =>
-    Object.entries(metrics.snapshot())
-      .filter(([key]) => key === prefix || key.startsWith(`${prefix}{`))
-      .reduce((total, [, value]) => total + value, 0);
   return {
     dataDir,
     metrics,
@@ -99,10 +95,15 @@ export async function startForwarder(config: LogpipeConfig, log: Logger): Promis
     buffer,
     statsLine() {
       const stats = buffer.stats();
-      const perOutput = [...outputs.keys()]
+      const snapshot = metrics.snapshot();
+      // A counter summed over all its label sets.
+      const sum = (name: string) =>
+        Object.entries(snapshot)
+          .filter(([key]) => key === name || key.startsWith(`${name}{`))
+          .reduce((total, [, value]) => total + value, 0);
+      const perOutput = [...outputs]
         .map(
-          (name) =>
-            `${name}=${metrics.snapshot()[`logpipe_output_events_total{output="${outputs.get(name)!.name}"}`] ?? 0}`,
+          ([name, sink]) => `${name}=${snapshot[`logpipe_output_events_total{output="${sink.name}"}`] ?? 0}`,
         )
         .join(" ");
       return [

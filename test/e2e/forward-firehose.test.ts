@@ -100,6 +100,10 @@ describe("logpipe forward to Firehose", () => {
     );
     await forwarder.stop("SIGTERM");
 
+    // The stats line logged at shutdown adds up what happened.
+    expect(forwarder.output()).toMatch(
+      /stats in=20 out\{firehose=16\} retried=\d+ dead_lettered=4 buffer_bytes=\d+/,
+    );
     expect(seqsAt(fake)).toEqual(seqs.filter((s) => s % 5 !== 0));
     const dlqDir = join(dataDir, "dead-letter");
     const files = (await readdir(dlqDir)).filter((f) => f.endsWith(".ndjson"));
