@@ -11,7 +11,7 @@
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeRecords } from "../collectors/buffer/codec.js";
+import { encodeBatch } from "../collectors/buffer/codec.js";
 import { BufferConfigSchema, DurableBuffer } from "../collectors/buffer/index.js";
 import type { IncomingRecord } from "../core/event/incoming.js";
 import { MetricsRegistry } from "../core/metrics.js";
@@ -64,7 +64,7 @@ async function floor(batches: IncomingRecord[][]): Promise<number> {
     const handle = await open(join(dir, "floor"), "w");
     const start = performance.now();
     for (const batch of batches) {
-      await handle.write(encodeRecords(batch));
+      await handle.write(encodeBatch(batch));
       await handle.datasync();
     }
     const seconds = (performance.now() - start) / 1000;
@@ -146,9 +146,9 @@ async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200);
   const rounds = Number(process.argv[3] ?? 3);
   const batches = Array.from({ length: count }, (_, i) => makeBatch(i));
-  const bytesPerRecord = encodeRecords(batches[0]!).length / BATCH;
+  const bytesPerRecord = encodeBatch(batches[0]!).length / BATCH;
   // Warm the encoder up so the first case measured (the floor) is not charged for compilation.
-  for (const batch of batches) encodeRecords(batch);
+  for (const batch of batches) encodeBatch(batch);
   const rate = (r: number) => r;
   const floorRate = await best(rounds, () => floor(batches), rate);
   const print = (name: string, records: number, perSecond: number, extra: Record<string, unknown> = {}) =>

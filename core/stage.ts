@@ -1,4 +1,4 @@
-import type { IncomingRecord } from "./event/incoming.js";
+import type { IngestBatch } from "./event/incoming.js";
 
 /**
  * The small interfaces every component kind implements. Lifecycle follows one rule: `start()`
@@ -32,7 +32,7 @@ export interface IngestTarget {
    * @param dedupKey identifies the content of a client's retryable unit (chunk id + content
    *   digest). A key seen recently makes the append a no-op answered `duplicate`.
    */
-  append(records: IncomingRecord[], dedupKey?: string): Promise<AppendOutcome>;
+  append(batch: IngestBatch, dedupKey?: string): Promise<AppendOutcome>;
   /** False once the buffer is at its cap: inputs stop reading and answer with backpressure. */
   hasSpace(): boolean;
   /** Resolves when there is room again (or the signal aborts). */

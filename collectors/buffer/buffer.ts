@@ -1,11 +1,11 @@
 import { type FileHandle, mkdir, open, readFile, truncate, unlink } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import type { IncomingRecord } from "../../core/event/incoming.js";
+import { type IngestBatch, ingestBatchSize } from "../../core/event/incoming.js";
 import type { Logger } from "../../core/log.js";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/metrics.js";
 import type { AppendOutcome, IngestTarget } from "../../core/stage.js";
-import { encodeRecords } from "./codec.js";
+import { encodeBatch } from "./codec.js";
 import { type BufferConfig, BufferConfigSchema } from "./config.js";
 import { type BufferConsumer, BufferConsumerImpl, type ConsumerHost } from "./consumer.js";
 import { RecentKeys } from "./dedup.js";
@@ -228,9 +228,10 @@ export class DurableBuffer implements IngestTarget {
     return buffer;
   }
 
-  async append(records: IncomingRecord[], dedupKey?: string): Promise<AppendOutcome> {
+  async append(batch: IngestBatch, dedupKey?: string): Promise<AppendOutcome> {
     if (this.isClosed) throw new BufferError("buffer_closed", "the buffer is closed");
-    if (records.length === 0) return "stored";
+    const count = ingestBatchSize(batch);
+    if (count === 0) return "stored";
     const key =
       dedupKey === undefined || dedupKey === "" || this.config.dedup_window === 0
         ? undefined
@@ -251,7 +252,7 @@ export class DurableBuffer implements IngestTarget {
 
     let payload: Buffer;
     try {
-      payload = encodeRecords(records);
+      payload = encodeBatch(batch);
     } catch (error) {
       throw new BufferError("unencodable_records", `records cannot be stored: ${errorMessage(error)}`, {
         cause: error,
@@ -264,10 +265,10 @@ export class DurableBuffer implements IngestTarget {
       );
     }
     const firstSeq = this.nextSeq;
-    const frame = encodeFrame(firstSeq, records.length, key, payload);
-    this.nextSeq += records.length;
+    const frame = encodeFrame(firstSeq, count, key, payload);
+    this.nextSeq += count;
     const stored = new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, firstSeq, count: records.length, key, resolve, reject });
+      this.queue.push({ frame, firstSeq, count, key, resolve, reject });
     });
     if (key !== undefined) this.inflight.set(key, stored);
     this.addBytes(frame.length);

@@ -47,11 +47,20 @@ class ConsumerBatch implements BufferBatch {
   ) {}
 }
 
+/**
+ * An entry read from disk. Its payload is decoded only when its records are handed out: held
+ * as bytes (outside the JavaScript heap) it costs the garbage collector nothing while it waits,
+ * where thousands of decoded records would be copied by every young-generation collection.
+ */
 interface ReadyEntry {
-  records: IncomingRecord[];
+  payload: Buffer | undefined;
+  records: IncomingRecord[] | undefined;
+  count: number;
   firstSeq: number;
   /** Next record of the entry to hand out. */
   index: number;
+  segment: number;
+  offset: number;
 }
 
 /** Bytes read from a segment at a time; an entry larger than this is read whole. */
@@ -127,7 +136,11 @@ export class BufferConsumerImpl implements BufferConsumer {
     for (;;) {
       signal?.throwIfAborted();
       if (this.host.isClosed()) return new ConsumerBatch([], this, undefined);
-      if (this.readyRecords > 0) return this.take(max);
+      if (this.readyRecords > 0) {
+        const batch = this.take(max);
+        if (batch) return batch;
+        continue;
+      }
       const generation = this.host.changeGeneration();
       let filled: boolean;
       try {
@@ -140,27 +153,60 @@ export class BufferConsumerImpl implements BufferConsumer {
     }
   }
 
-  private take(max: number): ConsumerBatch {
+  /** The next records from `ready`; undefined when every entry left turned out undecodable. */
+  private take(max: number): ConsumerBatch | undefined {
     let records: IncomingRecord[] = [];
     let to = this.tracker.issued;
     while (records.length < max && this.readyHead < this.ready.length) {
       const entry = this.ready[this.readyHead]!;
-      const n = Math.min(max - records.length, entry.records.length - entry.index);
-      if (records.length === 0 && entry.index === 0 && n === entry.records.length) {
-        records = entry.records;
+      const decoded = entry.records ?? this.decode(entry);
+      if (decoded === undefined) {
+        this.ready[this.readyHead++] = undefined as never;
+        continue;
+      }
+      const n = Math.min(max - records.length, entry.count - entry.index);
+      if (records.length === 0 && entry.index === 0 && n === entry.count) {
+        records = decoded;
       } else {
-        for (let i = entry.index; i < entry.index + n; i++) records.push(entry.records[i]!);
+        for (let i = entry.index; i < entry.index + n; i++) records.push(decoded[i]!);
       }
       entry.index += n;
       to = entry.firstSeq + entry.index;
-      if (entry.index === entry.records.length) this.ready[this.readyHead++] = undefined as never;
+      if (entry.index === entry.count) this.ready[this.readyHead++] = undefined as never;
     }
     if (this.readyHead === this.ready.length) {
       this.ready.length = 0;
       this.readyHead = 0;
     }
+    if (records.length === 0) return undefined;
     this.readyRecords -= records.length;
     return new ConsumerBatch(records, this, this.tracker.issue(to, records.length));
+  }
+
+  /**
+   * Decodes an entry's records, keeping them on the entry while it is being handed out in parts.
+   * An entry that cannot be decoded is reported and its records counted lost: undefined.
+   */
+  private decode(entry: ReadyEntry): IncomingRecord[] | undefined {
+    const payload = entry.payload!;
+    entry.payload = undefined;
+    try {
+      entry.records = decodeRecords(payload, entry.count);
+      return entry.records;
+    } catch (error) {
+      const lost = entry.count - entry.index;
+      this.host.reportCorrupt(
+        this.name,
+        "undecodable_payload",
+        { segment: entry.segment, offset: entry.offset, error: (error as Error).message },
+        lost,
+      );
+      this.loseRecords(lost);
+      this.readyRecords -= lost;
+      // No ticket covers them: the next ticket starts where the last one ended, so its commit
+      // carries the cursor past them.
+      return undefined;
+    }
   }
 
   /** Queues the next entries from disk; false when there is nothing more to read yet. */
@@ -265,21 +311,15 @@ export class BufferConsumerImpl implements BufferConsumer {
     }
     const skip = Math.max(0, this.queuedSeq - firstSeq);
     if (skip >= count) return false;
-    let records: IncomingRecord[];
-    try {
-      records = decodeRecords(payload, count);
-    } catch (error) {
-      this.host.reportCorrupt(
-        this.name,
-        "undecodable_payload",
-        { segment: segment.id, offset, error: (error as Error).message },
-        count - skip,
-      );
-      this.loseRecords(count - skip);
-      this.queuedSeq = endSeq;
-      return false;
-    }
-    this.ready.push({ records, firstSeq, index: skip });
+    this.ready.push({
+      payload,
+      records: undefined,
+      count,
+      firstSeq,
+      index: skip,
+      segment: segment.id,
+      offset,
+    });
     this.readyRecords += count - skip;
     this.queuedSeq = endSeq;
     return true;

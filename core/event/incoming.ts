@@ -19,6 +19,40 @@ export interface IncomingRecord {
   record: Record<string, unknown>;
 }
 
+/**
+ * A forward frame's entries kept as the client's MessagePack bytes: concatenated
+ * `[time, record]` entries (PackedForward's blob, or a Forward frame's array without its header),
+ * every one already checked to decode. The buffer stores them as they came instead of decoding
+ * and re-encoding each record; reading them back gives the records the forward input would have
+ * built, with ids `chunkEventId(idBase, index)`.
+ */
+export interface PackedEntries {
+  readonly kind: "packed_entries";
+  /** Fluent tag; the service is taken from it when a record has none. */
+  tag: string;
+  /** Input that received them. */
+  source: string;
+  /** When logpipe received them, epoch milliseconds. */
+  receivedAt: number;
+  /** Seeds the event ids: the chunk digest when the client sent a chunk id, else a fresh id. */
+  idBase: string;
+  entries: Buffer;
+  /** Entries in `entries`. */
+  count: number;
+}
+
+/** What an input appends to the buffer in one go. */
+export type IngestBatch = readonly IncomingRecord[] | PackedEntries;
+
+export function isPackedEntries(batch: IngestBatch): batch is PackedEntries {
+  return (batch as Partial<PackedEntries>).kind === "packed_entries";
+}
+
+/** Events in a batch. */
+export function ingestBatchSize(batch: IngestBatch): number {
+  return isPackedEntries(batch) ? batch.count : batch.length;
+}
+
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 function encodeTime(ms: number): string {

@@ -1,4 +1,5 @@
-import type { IncomingRecord } from "../../core/event/incoming.js";
+import { unpackEntries } from "../../collectors/inputs/forward/protocol.js";
+import { type IncomingRecord, type IngestBatch, isPackedEntries } from "../../core/event/incoming.js";
 import type { AppendOutcome, IngestTarget } from "../../core/stage.js";
 
 /**
@@ -6,7 +7,8 @@ import type { AppendOutcome, IngestTarget } from "../../core/stage.js";
  * by dedup key, and can be switched full to exercise backpressure or made to fail appends.
  */
 export class MemoryIngestTarget implements IngestTarget {
-  readonly appends: { records: IncomingRecord[]; dedupKey?: string }[] = [];
+  /** `packed`: the batch came as the client's entry bytes (`PackedEntries`), not as records. */
+  readonly appends: { records: IncomingRecord[]; dedupKey?: string; packed: boolean }[] = [];
   readonly seenKeys = new Set<string>();
   full = false;
   failNextAppend: Error | undefined;
@@ -18,7 +20,9 @@ export class MemoryIngestTarget implements IngestTarget {
     return this.appends.flatMap((a) => a.records);
   }
 
-  async append(records: IncomingRecord[], dedupKey?: string): Promise<AppendOutcome> {
+  /** Packed entries are decoded as an output would read them, so tests see records either way. */
+  async append(batch: IngestBatch, dedupKey?: string): Promise<AppendOutcome> {
+    const records = isPackedEntries(batch) ? unpackEntries(batch).records : [...batch];
     if (this.appendDelayMs > 0) await new Promise((r) => setTimeout(r, this.appendDelayMs));
     if (this.failNextAppend) {
       const error = this.failNextAppend;
@@ -29,7 +33,8 @@ export class MemoryIngestTarget implements IngestTarget {
       if (this.seenKeys.has(dedupKey)) return "duplicate";
       this.seenKeys.add(dedupKey);
     }
-    this.appends.push(dedupKey === undefined ? { records } : { records, dedupKey });
+    const packed = isPackedEntries(batch);
+    this.appends.push(dedupKey === undefined ? { records, packed } : { records, dedupKey, packed });
     return "stored";
   }
 

@@ -1,6 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import type { IncomingRecord } from "../../../core/event/incoming.js";
+import {
+  type IncomingRecord,
+  type IngestBatch,
+  ingestBatchSize,
+  isPackedEntries,
+  newEventId,
+  type PackedEntries,
+} from "../../../core/event/incoming.js";
 import type { Logger } from "../../../core/log.js";
 import type { AppendOutcome, IngestTarget } from "../../../core/stage.js";
 import { type ForwardErrorCode, ForwardProtocolError } from "./errors.js";
@@ -8,7 +15,16 @@ import { type Frame, FrameDecoder } from "./frame-decoder.js";
 import { gunzipBounded } from "./gzip.js";
 import { encodeHelo, encodePongFailure, encodePongOk, isPing, parsePing, verifyPing } from "./handshake.js";
 import type { ForwardMetrics } from "./metrics.js";
-import { chunkDigest, decodeEntries, type EntryRejectCode, encodeAck, parseEventFrame } from "./protocol.js";
+import {
+  checkEntries,
+  chunkDigest,
+  concatenatedEntries,
+  decodeEntries,
+  type EntryRejectCode,
+  type EventFrame,
+  encodeAck,
+  parseEventFrame,
+} from "./protocol.js";
 
 export type ForwardLog = Logger;
 
@@ -31,7 +47,7 @@ export interface ConnectionDeps {
 
 /** Buffered-but-unprocessed bytes above which reading pauses while a frame is being stored. */
 const HIGH_WATER_BYTES = 1024 * 1024;
-/** Records of ack-less frames gathered into one append. */
+/** Events of ack-less frames gathered before they are appended. */
 const MAX_PENDING_RECORDS = 10_000;
 /**
  * Unsent ack bytes above which reading pauses until the client reads. Generous, because some
@@ -56,7 +72,7 @@ export class ForwardConnection {
   private phase: "handshake" | "open";
   private nonce: Buffer | undefined;
   private pumping: Promise<void> | undefined;
-  private pending: IncomingRecord[][] = [];
+  private pending: (IncomingRecord[] | PackedEntries)[] = [];
   private pendingCount = 0;
   private peerEnded = false;
   private stopping = false;
@@ -221,29 +237,19 @@ export class ForwardConnection {
       : parsed.entries;
     const receivedAt = this.deps.now();
     const digest = parsed.chunk ? chunkDigest(parsed.chunk, parsed.tagBytes, entries) : undefined;
-    const decoded = decodeEntries(parsed, entries, {
-      tag: parsed.tag,
-      receivedAt,
-      source: "forward",
-      ...(digest === undefined ? {} : { digest }),
-    });
-    metrics.events.inc(undefined, decoded.records.length);
-    if (decoded.timeDefaulted > 0) metrics.timeDefaulted.inc(undefined, decoded.timeDefaulted);
-    if (decoded.rejectedCount > 0) this.countRejects(decoded.rejected, parsed.tag);
+    const batch = this.toBatch(parsed, entries, receivedAt, digest);
+    const count = ingestBatchSize(batch);
 
     if (!parsed.chunk) {
-      if (decoded.records.length > 0) {
-        this.pending.push(decoded.records);
-        this.pendingCount += decoded.records.length;
-      }
+      if (count > 0) this.gather(batch);
       if (this.pendingCount >= MAX_PENDING_RECORDS) await this.flushPending();
       return;
     }
     // Records of earlier ack-less frames go first: order on a connection is kept.
     if (!(await this.flushPending())) return;
-    if (decoded.records.length > 0) {
+    if (count > 0) {
       if (!(await this.waitForSpace())) return;
-      const outcome = await this.append(decoded.records, `${parsed.chunk.toString("latin1")}:${digest}`);
+      const outcome = await this.append(batch, `${parsed.chunk.toString("latin1")}:${digest}`);
       if (outcome === undefined) return;
       if (outcome === "duplicate") metrics.duplicates.inc();
     }
@@ -253,27 +259,78 @@ export class ForwardConnection {
     metrics.acks.inc();
   }
 
-  /** Appends the gathered ack-less records. False when the connection must stop. */
+  /**
+   * The frame's events as the buffer will store them. Packed and Forward entries that all check
+   * out are kept as the client's bytes (no record is decoded here: the output decodes each once);
+   * a Message frame, or entries with a bad one among them, are decoded so the bad ones can be
+   * skipped and counted.
+   */
+  private toBatch(parsed: EventFrame, entries: Buffer, receivedAt: number, digest: string | undefined) {
+    const { metrics } = this.deps;
+    if (parsed.mode !== "message") {
+      const body = concatenatedEntries(parsed, entries);
+      const checked = checkEntries(body);
+      if (checked) {
+        metrics.events.inc(undefined, checked.count);
+        if (checked.timeDefaulted > 0) metrics.timeDefaulted.inc(undefined, checked.timeDefaulted);
+        const block: PackedEntries = {
+          kind: "packed_entries",
+          tag: parsed.tag,
+          source: "forward",
+          receivedAt,
+          idBase: digest ?? newEventId(receivedAt),
+          entries: body,
+          count: checked.count,
+        };
+        return block;
+      }
+    }
+    const decoded = decodeEntries(parsed, entries, {
+      tag: parsed.tag,
+      receivedAt,
+      source: "forward",
+      ...(digest === undefined ? {} : { digest }),
+    });
+    metrics.events.inc(undefined, decoded.records.length);
+    if (decoded.timeDefaulted > 0) metrics.timeDefaulted.inc(undefined, decoded.timeDefaulted);
+    if (decoded.rejectedCount > 0) this.countRejects(decoded.rejected, parsed.tag);
+    return decoded.records;
+  }
+
+  /** Holds an ack-less frame's events for the next append; Message frames' records are merged. */
+  private gather(batch: IngestBatch): void {
+    const last = this.pending[this.pending.length - 1];
+    if (!isPackedEntries(batch) && last !== undefined && !isPackedEntries(last)) {
+      last.push(...batch);
+    } else {
+      this.pending.push(isPackedEntries(batch) ? batch : [...batch]);
+    }
+    this.pendingCount += ingestBatchSize(batch);
+  }
+
+  /** Appends the gathered ack-less events. False when the connection must stop. */
   private async flushPending(): Promise<boolean> {
     if (this.pendingCount === 0) return true;
     const batches = this.pending;
+    const count = this.pendingCount;
     this.pending = [];
     this.pendingCount = 0;
-    const records = batches.length === 1 ? batches[0]! : batches.flat();
     if (!(await this.waitForSpace())) {
       // The client asked for no acks, so it will not resend these: say so.
       this.deps.log("warn", "forward input stopped while the buffer was full; ack-less records not stored", {
-        count: records.length,
+        count,
         remote: this.remote,
       });
       return false;
     }
-    return (await this.append(records)) !== undefined;
+    // Queued together, the appends share one write and one fsync, and keep their order.
+    const outcomes = await Promise.all(batches.map((batch) => this.append(batch)));
+    return outcomes.every((outcome) => outcome !== undefined);
   }
 
-  private async append(records: IncomingRecord[], dedupKey?: string): Promise<AppendOutcome | undefined> {
+  private async append(batch: IngestBatch, dedupKey?: string): Promise<AppendOutcome | undefined> {
     try {
-      return await this.deps.target.append(records, dedupKey);
+      return await this.deps.target.append(batch, dedupKey);
     } catch (error) {
       this.fail(
         new ForwardProtocolError("append_failed", `buffer append failed: ${errorMessage(error)}`, {

@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import { Unpackr } from "msgpackr";
-import { chunkEventId, type IncomingRecord, newEventId } from "../../../core/event/incoming.js";
+import {
+  chunkEventId,
+  type IncomingRecord,
+  newEventId,
+  type PackedEntries,
+} from "../../../core/event/incoming.js";
 import { ForwardProtocolError } from "./errors.js";
 import type { Frame } from "./frame-decoder.js";
 import {
@@ -306,6 +311,62 @@ export function decodeEntries(
     pos += length;
   }
   return out;
+}
+
+/**
+ * The bytes of a Packed or Forward frame's entries as concatenated `[time, record]` entries:
+ * a Forward frame's array loses its header; a PackedForward blob already is that.
+ */
+export function concatenatedEntries(frame: Pick<EventFrame, "mode">, entries: Buffer): Buffer {
+  if (frame.mode !== "forward") return entries;
+  return entries.subarray(readArrayHeader(entries, 0, entries.length)!.head);
+}
+
+export interface CheckedEntries {
+  count: number;
+  /** Entries whose time was missing or unusable and will become the receive time. */
+  timeDefaulted: number;
+}
+
+/**
+ * Walks concatenated entries the way `decodeEntries` does, without decoding the records:
+ * what it accepts, `decodeEntries` turns into one record per entry. Undefined when any entry
+ * would be rejected; the caller then decodes the frame and keeps the good entries.
+ */
+export function checkEntries(entries: Buffer): CheckedEntries | undefined {
+  let pos = 0;
+  let count = 0;
+  let timeDefaulted = 0;
+  while (pos < entries.length) {
+    entryScanner.reset();
+    let length: number;
+    try {
+      length = entryScanner.scan(entries, pos, entries.length - pos);
+    } catch {
+      return undefined;
+    }
+    const s = entryScanner;
+    if (length === INCOMPLETE || s.topKind !== "array" || s.elementCount !== 2 || s.foreignExtension) {
+      return undefined;
+    }
+    const timeAt = pos + s.elements[0]!;
+    const recordAt = pos + s.elements[1]!;
+    if (!isMapByte(entries[recordAt]!)) return undefined;
+    if (readTime(entries, timeAt, recordAt) === undefined) timeDefaulted++;
+    count++;
+    pos += length;
+  }
+  return { count, timeDefaulted };
+}
+
+/** The records of entries the forward input stored as they came (see `PackedEntries`). */
+export function unpackEntries(block: PackedEntries): DecodedEntries {
+  return decodeEntries({ mode: "packed" }, block.entries, {
+    tag: block.tag,
+    receivedAt: block.receivedAt,
+    source: block.source,
+    digest: block.idBase,
+  });
 }
 
 function reject(out: DecodedEntries, code: EntryRejectCode): void {

@@ -37,6 +37,8 @@ export interface CloudWatchLogsOutputDeps {
   hostname?: string;
 }
 
+const ACCEPTED: ItemOutcome = Object.freeze({ status: "accepted" });
+
 const EVENT_BUCKETS = [1, 10, 100, 500, 1000, 2500, 5000, 10_000];
 const BYTE_BUCKETS = [1024, 16_384, 65_536, 262_144, 524_288, 1_048_576];
 
@@ -220,9 +222,16 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     const expiredEnd = clamp(info?.expiredLogEventEndIndex, 0);
     const tooNewStart = clamp(info?.tooNewLogEventStartIndex, n);
     let accepted = 0;
-    request.events.forEach((event, i) => {
+    const events = request.events;
+    for (let i = 0; i < n; i++) {
+      const event = events[i]!;
+      if (i >= tooOldEnd && i >= expiredEnd && i < tooNewStart) {
+        outcomes[event.index] = ACCEPTED;
+        accepted++;
+        continue;
+      }
       const time = new Date(event.timestamp).toISOString();
-      let outcome: ItemOutcome;
+      let outcome: ItemOutcome & { status: "rejected" };
       if (i < tooOldEnd) {
         outcome = {
           status: "rejected",
@@ -235,19 +244,16 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
           code: "expired",
           reason: `CloudWatch Logs rejected the event as older than the log group's retention (${time})`,
         };
-      } else if (i >= tooNewStart) {
+      } else {
         outcome = {
           status: "rejected",
           code: "too_new",
           reason: `CloudWatch Logs rejected the event as too new (${time})`,
         };
-      } else {
-        outcome = { status: "accepted" };
-        accepted++;
       }
-      if (outcome.status === "rejected") this.rejected.inc({ output: this.name, code: outcome.code });
+      this.rejected.inc({ output: this.name, code: outcome.code });
       outcomes[event.index] = outcome;
-    });
+    }
     this.sent.inc({ output: this.name }, accepted);
   }
 

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { encodeFrame, scanFrames } from "../../../collectors/buffer/frame.js";
 import { BufferError, DurableBuffer } from "../../../collectors/buffer/index.js";
+import { unpackEntries } from "../../../collectors/inputs/forward/protocol.js";
+import type { PackedEntries } from "../../../core/event/incoming.js";
 import { MetricsRegistry } from "../../../core/metrics.js";
 import {
   bufferConfig,
@@ -14,6 +16,23 @@ import {
   readRecords,
   tempBufferDir,
 } from "../../support/buffer-fixtures.js";
+import { entry } from "../../support/forward-client.js";
+
+/** A PackedForward frame's entries as the forward input hands them to the buffer. */
+function packedBlock(count: number): PackedEntries {
+  const entries = Buffer.concat(
+    Array.from({ length: count }, (_, i) => entry(1_700_000_000 + i, { message: `packed ${i}` })),
+  );
+  return {
+    kind: "packed_entries",
+    tag: "app",
+    source: "forward",
+    receivedAt: 1_800_000_000_000,
+    idBase: `digest-${count}`,
+    entries,
+    count,
+  };
+}
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -49,6 +68,38 @@ describe("DurableBuffer round trip", () => {
     expect(await buffer.append(appended.slice(5))).toBe("stored");
     const { records } = await readRecords(buffer.consumer("out"), 8);
     expect(records).toEqual(appended);
+  });
+
+  it("stores a forward frame's packed entries and hands out their records between the others", async () => {
+    const { buffer } = await open();
+    const block = packedBlock(4);
+    await buffer.append(makeRecords(1, 2));
+    expect(await buffer.append(block, "chunk-1")).toBe("stored");
+    expect(await buffer.append(block, "chunk-1")).toBe("duplicate");
+    await buffer.append(makeRecords(2, 2));
+    const consumer = buffer.consumer("out");
+    const first = await consumer.read(3);
+    const rest = await consumer.read(10);
+    const records = [...first.records, ...rest.records];
+    expect(records).toEqual([...makeRecords(1, 2), ...unpackEntries(block).records, ...makeRecords(2, 2)]);
+    await consumer.commit(first);
+    await consumer.commit(rest);
+    expect(buffer.stats().pending["out"]).toBe(0);
+  });
+
+  it("skips a packed entry that no longer decodes, counts its records lost, and delivers the rest", async () => {
+    const first = await open();
+    await first.buffer.append(makeRecords(1, 2));
+    await first.buffer.close();
+    const broken = Buffer.from([0xc1, 0xff, 0xff, 0xff, 0x7f]);
+    await appendFile(join(dir, "segments", (await segmentFiles())[0]!), encodeFrame(2, 5, undefined, broken));
+
+    const { buffer, metrics } = await open();
+    await buffer.append(packedBlock(3));
+    const { records } = await readRecords(buffer.consumer("out"), 5, { commit: true });
+    expect(records).toEqual([...makeRecords(1, 2), ...unpackEntries(packedBlock(3)).records]);
+    expect(metrics.snapshot()['logpipe_buffer_lost_records_total{consumer="out"}']).toBe(5);
+    expect(buffer.stats().pending["out"]).toBe(0);
   });
 
   it("hands out record-granular batches that split and join entries", async () => {

@@ -1,19 +1,22 @@
 import fc from "fast-check";
 import { pack } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { decodeRecords, encodeRecords } from "../../../collectors/buffer/codec.js";
+import { decodeRecords, encodeBatch } from "../../../collectors/buffer/codec.js";
+import { unpackEntries } from "../../../collectors/inputs/forward/protocol.js";
+import { chunkEventId, type PackedEntries } from "../../../core/event/incoming.js";
 import { makeRecords } from "../../support/buffer-fixtures.js";
+import { entry } from "../../support/forward-client.js";
 
 describe("record codec", () => {
   it("round-trips incoming records exactly", () => {
     const records = makeRecords(1, 50, { nested: { list: [1, "two", null, true], deep: { x: 1.5 } } });
-    expect(decodeRecords(encodeRecords(records), 50)).toEqual(records);
+    expect(decodeRecords(encodeBatch(records), 50)).toEqual(records);
   });
 
   it("decodes each entry on its own, in any order, as after a restart", () => {
     const encoded = [1, 2, 3, 4].map((batch) => ({
       batch,
-      bytes: encodeRecords(makeRecords(batch, 3, batch % 2 ? { odd: batch } : { even: [batch] })),
+      bytes: encodeBatch(makeRecords(batch, 3, batch % 2 ? { odd: batch } : { even: [batch] })),
     }));
     for (const { batch, bytes } of encoded.reverse()) {
       expect(decodeRecords(bytes, 3)).toEqual(
@@ -24,7 +27,7 @@ describe("record codec", () => {
 
   it("keeps binary values, dates and undefined that JSON would alter", () => {
     const [record] = makeRecords(0, 1, { bin: Buffer.from([0, 255]), at: new Date(5), gone: undefined });
-    const [back] = decodeRecords(encodeRecords([record!]), 1);
+    const [back] = decodeRecords(encodeBatch([record!]), 1);
     expect(back!.record["bin"]).toEqual(Buffer.from([0, 255]));
     expect(back!.record["at"]).toEqual(new Date(5));
     expect(Object.hasOwn(back!.record, "gone")).toBe(true);
@@ -45,7 +48,7 @@ describe("record codec", () => {
           }));
           // -0 is not representable in JSON text and is stored as 0.
           const expected = JSON.parse(JSON.stringify(records));
-          const back = JSON.parse(JSON.stringify(decodeRecords(encodeRecords(records), records.length)));
+          const back = JSON.parse(JSON.stringify(decodeRecords(encodeBatch(records), records.length)));
           expect(back).toEqual(
             expected.map((r: { record: object }) => ({ ...r, record: renameProto(r.record) })),
           );
@@ -57,7 +60,7 @@ describe("record codec", () => {
 
   it("does not let a __proto__ key reach the prototype", () => {
     const record = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>;
-    const [back] = decodeRecords(encodeRecords([{ ...makeRecords(0, 1)[0]!, record }]), 1);
+    const [back] = decodeRecords(encodeBatch([{ ...makeRecords(0, 1)[0]!, record }]), 1);
     expect(Object.getPrototypeOf(back!.record)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     expect(back!.record["ok"]).toBe(1);
@@ -66,12 +69,12 @@ describe("record codec", () => {
   it("throws on values MessagePack cannot hold", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic["self"] = cyclic;
-    expect(() => encodeRecords(makeRecords(0, 1, { s: Symbol("x") }))).toThrow();
-    expect(() => encodeRecords(makeRecords(0, 1, { cyclic }))).toThrow();
+    expect(() => encodeBatch(makeRecords(0, 1, { s: Symbol("x") }))).toThrow();
+    expect(() => encodeBatch(makeRecords(0, 1, { cyclic }))).toThrow();
   });
 
   it("rejects a payload that is not an array of the announced number of records", () => {
-    const bytes = encodeRecords(makeRecords(0, 2));
+    const bytes = encodeBatch(makeRecords(0, 2));
     expect(() => decodeRecords(bytes, 3)).toThrow(/array of 3 records/);
     expect(() => decodeRecords(pack({ not: "an array" }), 1)).toThrow();
     expect(() => decodeRecords(pack([1]), 1)).toThrow(/non-object/);
@@ -93,3 +96,53 @@ function renameProto(value: unknown): unknown {
   }
   return out;
 }
+
+describe("packed entries codec", () => {
+  const entries = Buffer.concat(
+    [0, 1, 2].map((i) => entry(1_700_000_000 + i, { message: `line ${i}`, ünïcode: "✓" })),
+  );
+  const block: PackedEntries = {
+    kind: "packed_entries",
+    tag: "app.web",
+    source: "forward",
+    receivedAt: 1_800_000_000_000,
+    idBase: "chunk-digest",
+    entries,
+    count: 3,
+  };
+
+  it("stores the client's entry bytes unchanged behind a small header", () => {
+    const payload = encodeBatch(block);
+    expect(payload[0]).toBe(0xc1);
+    expect(payload.subarray(payload.length - entries.length).equals(entries)).toBe(true);
+  });
+
+  it("reads back the records the forward input would have decoded", () => {
+    expect(decodeRecords(encodeBatch(block), 3)).toEqual(unpackEntries(block).records);
+    expect(decodeRecords(encodeBatch(block), 3).map((r) => r.id)).toEqual(
+      [0, 1, 2].map((i) => chunkEventId("chunk-digest", i)),
+    );
+  });
+
+  it("rejects a payload whose header is cut short", () => {
+    const payload = encodeBatch(block);
+    expect(() => decodeRecords(payload.subarray(0, 3), 3)).toThrow(/truncated/);
+    expect(() => decodeRecords(payload.subarray(0, 12), 3)).toThrow(/header is truncated/);
+  });
+
+  it("rejects a header that is not the one written", () => {
+    const header = Buffer.from(JSON.stringify({ tag: "app" }));
+    const payload = Buffer.concat([Buffer.from([0xc1, header.length, 0, 0, 0]), header, entries]);
+    expect(() => decodeRecords(payload, 3)).toThrow(/lacks/);
+  });
+
+  it("names the entries that no longer decode instead of returning fewer records", () => {
+    const damaged = Buffer.from(encodeBatch(block));
+    damaged[damaged.length - entries.length + entries.length / 3] = 0xc1;
+    expect(() => decodeRecords(damaged, 3)).toThrow(/decodable records of 3/);
+  });
+
+  it("rejects a count other than the entries held", () => {
+    expect(() => decodeRecords(encodeBatch(block), 4)).toThrow(/3 decodable records of 4/);
+  });
+});

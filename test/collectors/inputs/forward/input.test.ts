@@ -141,6 +141,36 @@ describe("chunks and duplicates", () => {
     expect(client.reads).toEqual([]);
   });
 
+  test("Packed and Forward entries that all check out are stored as the client's bytes", async () => {
+    const h = await startForward();
+    const client = await h.connect();
+    const entries = [entry(T, { n: 1 }), entry(T + 1, { n: 2 })];
+    await client.write(packedForwardFrame("app", Buffer.concat(entries), { chunk: "p" }));
+    await client.nextFrame();
+    await client.write(forwardFrame("app", entries, { chunk: "f" }));
+    await client.nextFrame();
+    expect(h.target.appends.map((a) => a.packed)).toEqual([true, true]);
+    expect(h.target.records.map((r) => r.record)).toEqual([{ n: 1 }, { n: 2 }, { n: 1 }, { n: 2 }]);
+    expect(h.target.records.map((r) => r.time)).toEqual([T * 1000, (T + 1) * 1000, T * 1000, (T + 1) * 1000]);
+    expect(h.metric("logpipe_forward_events_total")).toBe(4);
+  });
+
+  test("ack-less packed frames and Message frames keep their order on the connection", async () => {
+    const h = await startForward();
+    const client = await h.connect();
+    await client.write(
+      Buffer.concat([
+        messageFrame("app", T, { n: 1 }),
+        packedForwardFrame("app", Buffer.concat([entry(T, { n: 2 }), entry(T, { n: 3 })])),
+        messageFrame("app", T, { n: 4 }),
+        messageFrame("app", T, { n: 5 }, { chunk: "last" }),
+      ]),
+    );
+    await client.nextFrame();
+    expect(h.target.records.map((r) => r.record)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+    expect(new Set(h.target.records.map((r) => r.id)).size).toBe(5);
+  });
+
   test("a chunk after ack-less frames is acked only once those are stored too", async () => {
     const h = await startForward();
     const client = await h.connect();
@@ -253,6 +283,8 @@ describe("bad input closes only the offending connection", () => {
     await client.write(frame);
     expect((await client.nextFrame())?.value).toEqual({ ack: "mixed" });
     expect(h.target.records.map((r) => r.record)).toEqual([{ n: 1 }, { n: 3 }]);
+    // Decoded here so the bad entry could be left out, rather than stored as the client's bytes.
+    expect(h.target.appends.map((a) => a.packed)).toEqual([false]);
     expect(h.metric('logpipe_forward_entries_rejected_total{code="non_object_record"}')).toBe(1);
     expect(h.logs.filter((l) => l.fields?.["code"] === "non_object_record")).toHaveLength(1);
     expect(client.isOpen).toBe(true);

@@ -4,14 +4,18 @@ import { describe, expect, test } from "vitest";
 import { ForwardProtocolError } from "../../../../collectors/inputs/forward/errors.js";
 import { type Frame, FrameDecoder } from "../../../../collectors/inputs/forward/frame-decoder.js";
 import {
+  checkEntries,
   chunkDigest,
+  concatenatedEntries,
   type DecodeContext,
   decodeEntries,
   type EventFrame,
   encodeAck,
   parseEventFrame,
   readTime,
+  unpackEntries,
 } from "../../../../collectors/inputs/forward/protocol.js";
+import { chunkEventId, type PackedEntries } from "../../../../core/event/incoming.js";
 import {
   entry,
   eventTime,
@@ -304,6 +308,68 @@ describe("decodeEntries", () => {
     expect(records[0]!.id).toMatch(/^[0-9A-Z]{26}$/);
   });
 });
+
+describe("checkEntries and unpackEntries", () => {
+  const good = [
+    entry(eventTime(1_700_000_000, 1_000_000), { a: 1 }),
+    entry(1_700_000_001, { b: "two" }),
+    entry(Buffer.from([0xc0]), { c: [3] }),
+  ];
+
+  function block(entries: Buffer, count: number): PackedEntries {
+    return {
+      kind: "packed_entries",
+      tag: "app",
+      source: "forward",
+      receivedAt: RECEIVED,
+      idBase: "d1g3st",
+      entries,
+      count,
+    };
+  }
+
+  test("accept well-formed entries and count those whose time will default", () => {
+    expect(checkEntries(Buffer.concat(good))).toEqual({ count: 3, timeDefaulted: 1 });
+  });
+
+  test("give, once unpacked, exactly the records decodeEntries gives, with ids from the id base", () => {
+    const bytes = Buffer.concat(good);
+    const unpacked = unpackEntries(block(bytes, 3));
+    const decoded = decodeEntries({ mode: "packed" }, bytes, { ...ctx, digest: "d1g3st" });
+    expect(unpacked.records).toEqual(decoded.records);
+    expect(unpacked.records.map((r) => r.id)).toEqual([0, 1, 2].map((i) => chunkEventId("d1g3st", i)));
+    expect(unpacked.records.map((r) => r.record)).toEqual([{ a: 1 }, { b: "two" }, { c: [3] }]);
+  });
+
+  test.each([
+    ["a record that is not a map", entry(1_700_000_000, ["not", "a", "map"])],
+    ["an entry that is not a pair", packr.pack([1_700_000_000])],
+    ["an extension type no Fluent client sends", foreignExtensionEntry()],
+    ["a truncated entry", entry(1_700_000_000, { a: "abcdef" }).subarray(0, 8)],
+    ["the never-used byte 0xc1", Buffer.from([0x92, 0x01, 0xc1])],
+  ])("refuse the whole frame when one entry is bad: %s", (_name, bad) => {
+    const bytes = Buffer.concat([good[0]!, good[1]!, bad]);
+    expect(checkEntries(bytes)).toBeUndefined();
+  });
+
+  test("a Forward frame's entries lose only the array header", () => {
+    const parsed = parse(forwardFrame("app", good));
+    const body = concatenatedEntries(parsed, parsed.entries);
+    expect(body.equals(Buffer.concat(good))).toBe(true);
+    expect(checkEntries(body)?.count).toBe(3);
+  });
+
+  test("a PackedForward blob is used as it is", () => {
+    const blob = Buffer.concat(good);
+    const parsed = parse(packedForwardFrame("app", blob));
+    expect(concatenatedEntries(parsed, parsed.entries).equals(blob)).toBe(true);
+  });
+});
+
+/** `[time, {x: ext 5}]`: an extension type outside the protocol. */
+function foreignExtensionEntry(): Buffer {
+  return Buffer.from([0x92, 0x01, 0x81, 0xa1, 0x78, 0xd4, 0x05, 0x00]);
+}
 
 describe("chunkDigest", () => {
   const tag = Buffer.from("app");

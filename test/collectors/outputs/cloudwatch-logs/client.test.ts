@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createCloudWatchLogsClient } from "../../../../collectors/outputs/cloudwatch-logs/client.js";
+import {
+  CloudWatchLogsApi,
+  createCloudWatchLogsClient,
+  putLogEventsBody,
+} from "../../../../collectors/outputs/cloudwatch-logs/client.js";
 import { CloudWatchLogsOutputConfigSchema } from "../../../../collectors/outputs/cloudwatch-logs/config.js";
 import { createCloudWatchLogsOutput } from "../../../../collectors/outputs/cloudwatch-logs/sink.js";
 import { MetricsRegistry } from "../../../../core/metrics.js";
@@ -59,6 +63,21 @@ describe("createCloudWatchLogsClient", () => {
     client.destroy();
   });
 
+  it("sends the body it writes itself, signed and framed by the SDK, byte for byte", async () => {
+    const { client } = output({ endpoint: fake.endpoint });
+    const api = new CloudWatchLogsApi(client);
+    await api.createLogGroup("/logpipe/awkward", {});
+    await api.createLogStream("/logpipe/awkward", "s");
+    const messages = ['{"q":"\\"quoted\\""}', "tab\tnew\nline", "ünïcödé ✓ 🚀", "nul \u0000 and \u2028"];
+    const events = messages.map((message, i) => ({ timestamp: T0 + i, message }));
+    expect(await api.putLogEvents("/logpipe/awkward", "s", events)).toBeUndefined();
+    const stored = fake.getLogEvents("/logpipe/awkward", "s");
+    expect(stored.map((e) => [e.timestamp, e.message])).toEqual(events.map((e) => [e.timestamp, e.message]));
+    const call = fake.callsOf("PutLogEvents")[0]!;
+    expect(call.body).toEqual({ logGroupName: "/logpipe/awkward", logStreamName: "s", logEvents: events });
+    client.destroy();
+  });
+
   it("leaves retrying to the output: the SDK makes one attempt per call", async () => {
     const { sink, client } = output({ endpoint: fake.endpoint });
     fake.throttleNext(1);
@@ -74,5 +93,19 @@ describe("createCloudWatchLogsClient", () => {
     expect(await sink.write([makeEvent()])).toEqual([{ status: "accepted" }]);
     expect(fake.callsOf("PutLogEvents")).toHaveLength(1);
     client.destroy();
+  });
+});
+
+describe("putLogEventsBody", () => {
+  it("is the JSON of the request, whatever the messages hold", () => {
+    const events = [
+      { timestamp: 1, message: 'say "hi"\\' },
+      { timestamp: 2, message: "\ud800 lone surrogate" },
+    ];
+    expect(JSON.parse(putLogEventsBody("g", 'st"ream', events))).toEqual({
+      logGroupName: "g",
+      logStreamName: 'st"ream',
+      logEvents: events,
+    });
   });
 });
