@@ -352,6 +352,33 @@ describe("checkEntries and unpackEntries", () => {
     expect(checkEntries(bytes)).toBeUndefined();
   });
 
+  test("read Fluent Bit's [[time, metadata], record] entries and array16 headers like decodeEntries", () => {
+    const withMeta = Buffer.concat([Buffer.from([0x92]), eventTime(1_700_000_002, 0), packr.pack({ m: 1 })]);
+    const array16 = Buffer.concat([
+      Buffer.from([0xdc, 0x00, 0x02]),
+      eventTime(1_700_000_003, 0),
+      packr.pack({ n: 2 }),
+    ]);
+    const bytes = Buffer.concat([entry(withMeta, { a: 1 }), array16]);
+    expect(checkEntries(bytes)).toEqual({ count: 2, timeDefaulted: 0 });
+    const unpacked = unpackEntries(block(bytes, 2));
+    expect(unpacked.records.map((r) => [r.time, r.record])).toEqual([
+      [1_700_000_002_000, { a: 1 }],
+      [1_700_000_003_000, { n: 2 }],
+    ]);
+    expect(unpacked.records).toEqual(
+      decodeEntries({ mode: "packed" }, bytes, { ...ctx, digest: "d1g3st" }).records,
+    );
+  });
+
+  test("fall back to judging each entry when the bytes changed since they were checked", () => {
+    const bytes = Buffer.concat([good[0]!, good[1]!, Buffer.from([0x92, 0x01, 0xc1])]);
+    expect(checkEntries(bytes)).toBeUndefined();
+    const unpacked = unpackEntries(block(bytes, 3));
+    expect(unpacked.records.map((r) => r.record)).toEqual([{ a: 1 }, { b: "two" }]);
+    expect(unpacked.rejected).toEqual({ bad_entry: 1 });
+  });
+
   test("a Forward frame's entries lose only the array header", () => {
     const parsed = parse(forwardFrame("app", good));
     const body = concatenatedEntries(parsed, parsed.entries);
