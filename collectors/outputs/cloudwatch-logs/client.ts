@@ -52,20 +52,24 @@ export class CloudWatchLogsApi {
     });
   }
 
-  /**
-   * Resolves with what the service refused per event, if anything. The body is written here
-   * (see `putLogEventsBody`) and handed to the SDK, which signs, sends and parses the answer as
-   * for any command: its generic serialiser escapes every message character by character in
-   * JavaScript, which cost more than the rest of the output together.
-   */
-  async putLogEvents(
+  /** Resolves with what the service refused per event, if anything. */
+  putLogEvents(
     group: string,
     stream: string,
     events: ReadonlyArray<{ timestamp: number; message: string }>,
     signal?: AbortSignal,
   ): Promise<RejectedLogEventsInfo | undefined> {
-    const command = new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: [] });
-    const body = putLogEventsBody(group, stream, events);
+    return this.sendPutLogEvents(putLogEventsBody(group, stream, events), signal);
+  }
+
+  /**
+   * PutLogEvents with a body written by `putLogEventsBody`. The SDK signs, sends and parses the
+   * answer as for any command; only its serialiser is bypassed, which escapes every message
+   * character by character in JavaScript and cost more than the rest of the output together.
+   */
+  async sendPutLogEvents(body: string, signal?: AbortSignal): Promise<RejectedLogEventsInfo | undefined> {
+    // The SDK's own serialisation of this placeholder input is replaced by `body` below.
+    const command = new PutLogEventsCommand({ logGroupName: "-", logStreamName: "-", logEvents: [] });
     command.middlewareStack.add(
       (next) => (args) => {
         (args.request as { body?: unknown }).body = body;

@@ -13,10 +13,15 @@ import {
 } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
 import { type CallFailure, classifyFailure, toRetryClass } from "./classify.js";
-import { CloudWatchLogsApi, createCloudWatchLogsClient, type RejectedLogEventsInfo } from "./client.js";
+import {
+  CloudWatchLogsApi,
+  createCloudWatchLogsClient,
+  putLogEventsBody,
+  type RejectedLogEventsInfo,
+} from "./client.js";
 import { AdaptiveConcurrency } from "./concurrency.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
-import { buildRequests, type PutRequest } from "./request-builder.js";
+import { buildRequests } from "./request-builder.js";
 import { compileTemplate, type NameTemplate } from "./template.js";
 
 export const OUTPUT_NAME = "cloudwatch_logs";
@@ -35,6 +40,18 @@ export interface CloudWatchLogsOutputDeps {
   random?: () => number;
   /** Value of `{host}` for events without one, unless the config sets it; the machine's hostname by default. */
   hostname?: string;
+}
+
+/** One PutLogEvents call ready to send (see `prepare`). */
+interface ReadyRequest {
+  group: string;
+  stream: string;
+  body: string;
+  /** Request size as CloudWatch Logs counts it. */
+  bytes: number;
+  /** Per event, in request order: its position in the write batch, and its time. */
+  indexes: Int32Array;
+  timestamps: Float64Array;
 }
 
 const ACCEPTED: ItemOutcome = Object.freeze({ status: "accepted" });
@@ -139,6 +156,18 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
 
   private async deliver(batch: readonly LogEvent[], signal: AbortSignal | undefined): Promise<ItemOutcome[]> {
     const outcomes: Array<ItemOutcome | undefined> = new Array(batch.length).fill(undefined);
+    const requests = this.prepare(batch, outcomes);
+    await Promise.all(requests.map((request) => this.send(request, signal, outcomes)));
+    return outcomes.map((o) => o ?? { status: "retryable", reason: "no answer for this event" });
+  }
+
+  /**
+   * Builds the batch's requests and answers the events refused before sending. Each request
+   * keeps its body and, per event, only what answering needs: the encoded messages become
+   * garbage before the call goes out instead of living through it (and through every young
+   * collection while it is in flight).
+   */
+  private prepare(batch: readonly LogEvent[], outcomes: Array<ItemOutcome | undefined>): ReadyRequest[] {
     const built = buildRequests(batch, {
       logGroup: this.logGroup,
       logStream: this.logStream,
@@ -154,19 +183,33 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
       this.truncated.inc({ output: this.name, part: "message" }, built.truncated.message);
     if (built.truncated.attrs > 0)
       this.truncated.inc({ output: this.name, part: "attrs" }, built.truncated.attrs);
-
-    await Promise.all(built.requests.map((request) => this.send(request, signal, outcomes)));
-    return outcomes.map((o) => o ?? { status: "retryable", reason: "no answer for this event" });
+    return built.requests.map((request) => {
+      const n = request.events.length;
+      const indexes = new Int32Array(n);
+      const timestamps = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        indexes[i] = request.events[i]!.index;
+        timestamps[i] = request.events[i]!.timestamp;
+      }
+      return {
+        group: request.logGroupName,
+        stream: request.logStreamName,
+        body: putLogEventsBody(request.logGroupName, request.logStreamName, request.events),
+        bytes: request.bytes,
+        indexes,
+        timestamps,
+      };
+    });
   }
 
   /** Sends one request with retries and answers each of its events in `outcomes`. */
   private async send(
-    request: PutRequest,
+    request: ReadyRequest,
     signal: AbortSignal | undefined,
     outcomes: Array<ItemOutcome | undefined>,
   ): Promise<void> {
-    const { logGroupName: group, logStreamName: stream } = request;
-    this.batchEvents.observe(request.events.length, { output: this.name });
+    const { group, stream } = request;
+    this.batchEvents.observe(request.indexes.length, { output: this.name });
     this.batchBytes.observe(request.bytes, { output: this.name });
     let last: CallFailure | undefined;
     let info: RejectedLogEventsInfo | undefined;
@@ -177,7 +220,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
           const slot = await this.limiter.acquire(attemptSignal);
           try {
             const answer = await this.call("PutLogEvents", () =>
-              this.api.putLogEvents(group, stream, request.events, attemptSignal),
+              this.api.sendPutLogEvents(request.body, attemptSignal),
             );
             slot.release("success");
             return answer;
@@ -211,26 +254,25 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
    * events.
    */
   private answerSuccess(
-    request: PutRequest,
+    request: ReadyRequest,
     outcomes: Array<ItemOutcome | undefined>,
     info: RejectedLogEventsInfo | undefined,
   ): void {
-    const n = request.events.length;
+    const n = request.indexes.length;
     const clamp = (value: number | undefined, fallback: number) =>
       value === undefined || !Number.isInteger(value) ? fallback : Math.min(n, Math.max(0, value));
     const tooOldEnd = clamp(info?.tooOldLogEventEndIndex, 0);
     const expiredEnd = clamp(info?.expiredLogEventEndIndex, 0);
     const tooNewStart = clamp(info?.tooNewLogEventStartIndex, n);
     let accepted = 0;
-    const events = request.events;
+    const { indexes, timestamps } = request;
     for (let i = 0; i < n; i++) {
-      const event = events[i]!;
       if (i >= tooOldEnd && i >= expiredEnd && i < tooNewStart) {
-        outcomes[event.index] = ACCEPTED;
+        outcomes[indexes[i]!] = ACCEPTED;
         accepted++;
         continue;
       }
-      const time = new Date(event.timestamp).toISOString();
+      const time = new Date(timestamps[i]!).toISOString();
       let outcome: ItemOutcome & { status: "rejected" };
       if (i < tooOldEnd) {
         outcome = {
@@ -252,19 +294,19 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
         };
       }
       this.rejected.inc({ output: this.name, code: outcome.code });
-      outcomes[event.index] = outcome;
+      outcomes[indexes[i]!] = outcome;
     }
     this.sent.inc({ output: this.name }, accepted);
   }
 
   private answerFailure(
-    request: PutRequest,
+    request: ReadyRequest,
     outcomes: Array<ItemOutcome | undefined>,
     error: unknown,
     last: CallFailure | undefined,
     signal: AbortSignal | undefined,
   ): void {
-    const where = `${request.logGroupName} / ${request.logStreamName}`;
+    const where = `${request.group} / ${request.stream}`;
     let outcome: ItemOutcome;
     if (signal?.aborted) {
       outcome = { status: "retryable", reason: "delivery was cancelled" };
@@ -288,18 +330,18 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
       this.log("warn", "cloudwatch_logs request failed", {
         stage: "sending",
         code: failure.code,
-        log_group: request.logGroupName,
-        log_stream: request.logStreamName,
-        events: request.events.length,
+        log_group: request.group,
+        log_stream: request.stream,
+        events: request.indexes.length,
         outcome: outcome.status,
         reason: outcome.reason,
       });
     }
-    for (const event of request.events) outcomes[event.index] = outcome;
+    for (const index of request.indexes) outcomes[index] = outcome;
     if (outcome.status === "rejected") {
-      this.rejected.inc({ output: this.name, code: outcome.code }, request.events.length);
+      this.rejected.inc({ output: this.name, code: outcome.code }, request.indexes.length);
     } else {
-      this.retryable.inc({ output: this.name }, request.events.length);
+      this.retryable.inc({ output: this.name }, request.indexes.length);
     }
   }
 
