@@ -6,7 +6,11 @@ import { BufferError } from "./errors.js";
 import { findNextFrame, parseFrame } from "./frame.js";
 import { readAt, type Segment } from "./segment.js";
 
-/** Records handed to one output; commit it once every record was delivered (or dead-lettered). */
+/**
+ * Records handed to one output; commit it once every record was delivered (or dead-lettered).
+ * The reader may take the records out of `records` (the delivery pump does): commit needs only
+ * the batch.
+ */
 export interface BufferBatch {
   readonly records: IncomingRecord[];
 }

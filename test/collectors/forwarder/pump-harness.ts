@@ -24,6 +24,8 @@ export function eventOf(r: IncomingRecord): LogEvent {
 export interface Batch {
   records: IncomingRecord[];
   index: number;
+  /** Ids of the records handed out (the pump takes the records themselves out of the batch). */
+  ids: string[];
 }
 
 /**
@@ -41,7 +43,7 @@ export class FakeConsumer {
     if (this.next < this.records.length) {
       const records = this.records.slice(this.next, this.next + maxRecords);
       this.next += records.length;
-      return { records, index: this.batches++ };
+      return { records, index: this.batches++, ids: records.map((r) => r.id) };
     }
     await new Promise<void>((_, reject) => {
       if (signal?.aborted) reject(signal.reason);
@@ -55,7 +57,7 @@ export class FakeConsumer {
   }
 
   committedIds(): string[] {
-    return this.commits.flatMap((b) => b.records.map((r) => r.id));
+    return this.commits.flatMap((b) => b.ids);
   }
 }
 

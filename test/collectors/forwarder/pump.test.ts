@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeadLetterWriter } from "../../../collectors/dead-letter/dead-letter.js";
 import { DeliveryPump } from "../../../collectors/forwarder/pump.js";
 import type { IncomingRecord } from "../../../core/event/incoming.js";
@@ -171,6 +171,23 @@ describe("DeliveryPump", () => {
     await new Promise((r) => setImmediate(r));
     expect(consumer.commits).toEqual([]);
 
+    release();
+    await until(() => consumer.commits.length === 1, "the batch is committed");
+    expect(consumer.committedIds()).toEqual(["id-0", "id-1"]);
+  });
+
+  it("takes the records out of a batch it delivers, so a batch in flight pins none of them", async () => {
+    let release!: () => void;
+    const sink = new ScriptedSink();
+    sink.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { pump, consumer } = await setup([record(0), record(1)], sink);
+    const read = vi.spyOn(consumer, "read");
+    pump.start();
+    await until(() => sink.calls.length === 1, "the sink received the batch");
+    const batch = await read.mock.results[0]!.value;
+    expect(batch.records).toEqual([]);
     release();
     await until(() => consumer.commits.length === 1, "the batch is committed");
     expect(consumer.committedIds()).toEqual(["id-0", "id-1"]);
