@@ -19,6 +19,16 @@ function series(metrics: MetricsRegistry, name: string, labels: Record<string, s
 
 const ok = (r: IncomingRecord): TransformResult => ({ ok: true, event: eventOf(r) });
 
+/** A sink that holds every write until `release` is called. */
+function gatedSink(): { sink: ScriptedSink; release: () => void } {
+  let release!: () => void;
+  const sink = new ScriptedSink();
+  sink.gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { sink, release };
+}
+
 describe("DeliveryPump", () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
@@ -160,11 +170,7 @@ describe("DeliveryPump", () => {
   });
 
   it("commits a batch only after the sink accepted it", async () => {
-    let release!: () => void;
-    const sink = new ScriptedSink();
-    sink.gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { sink, release } = gatedSink();
     const { pump, consumer } = await setup([record(0), record(1)], sink);
     pump.start();
     await until(() => sink.calls.length === 1, "the sink received the batch");
@@ -177,11 +183,7 @@ describe("DeliveryPump", () => {
   });
 
   it("takes the records out of a batch it delivers, so a batch in flight pins none of them", async () => {
-    let release!: () => void;
-    const sink = new ScriptedSink();
-    sink.gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { sink, release } = gatedSink();
     const { pump, consumer } = await setup([record(0), record(1)], sink);
     const read = vi.spyOn(consumer, "read");
     pump.start();
