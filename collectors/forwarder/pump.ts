@@ -141,6 +141,9 @@ export class DeliveryPump<Batch extends { records: IncomingRecord[] }> {
         });
       }
     }
+    // Emptied rather than left to go out of scope: an async function's suspended frame may keep
+    // a variable it no longer reads.
+    records.length = 0;
     let pending = events;
     try {
       await retry(
