@@ -1,4 +1,5 @@
 import type { LogEvent } from "../../core/event/schema.js";
+import { eventJson } from "../../core/event/sealed.js";
 import { serviceDirName } from "./layout.js";
 
 /**
@@ -56,9 +57,12 @@ function wellFormed(value: unknown): unknown {
   return value;
 }
 
-/** One NDJSON line (JSON.stringify never emits a raw newline). Lone surrogates become U+FFFD. */
+/**
+ * One NDJSON line (JSON never holds a raw newline): the text a sealed event carries, else
+ * `JSON.stringify`. Lone surrogates become U+FFFD.
+ */
 export function encodeEvent(event: LogEvent): string {
-  const line = JSON.stringify(event);
+  const line = eventJson(event);
   // The escape can also appear for an escaped backslash followed by "ud8…" in the text; the
   // slow path is then taken for nothing, which is harmless.
   return line.includes("\\u") && LONE_SURROGATE_ESCAPE.test(line) ? JSON.stringify(wellFormed(event)) : line;

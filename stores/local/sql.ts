@@ -1,9 +1,4 @@
-import {
-  duckdbColumns,
-  duckdbCreateTableDdl,
-  duckdbType,
-  quoteDuckIdent,
-} from "../../core/event/projections/duckdb.js";
+import { duckdbColumns, duckdbType, quoteDuckIdent } from "../../core/event/projections/duckdb.js";
 import { SCHEMA_FIELDS, type SchemaField } from "../../core/event/schema.js";
 
 /**
@@ -34,10 +29,20 @@ export function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/**
+ * The hot table. No primary key: an index on `id` costs a third of an insert and grows in memory
+ * with every row; `insertFileSql` finds redeliveries instead (see there).
+ */
+export function eventsTableDdl(table = EVENTS_TABLE): string {
+  const columns = COLUMNS.map((c) => `${q(c.name)} ${c.type}${c.notNull ? " NOT NULL" : ""}`);
+  return `CREATE TABLE IF NOT EXISTS ${q(table)} (${columns.join(", ")}, ${SEQ} BIGINT)`;
+}
+
 /** Tables of the store, oldest first; every statement is idempotent so `open` can always run them. */
 export function schemaStatements(): string[] {
   return [
-    duckdbCreateTableDdl(EVENTS_TABLE),
+    eventsTableDdl(),
+    // Tables made before the sequence column existed.
     `ALTER TABLE ${q(EVENTS_TABLE)} ADD COLUMN IF NOT EXISTS ${SEQ} BIGINT`,
     `CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value BIGINT NOT NULL)`,
     `INSERT OR IGNORE INTO store_meta VALUES ('flushed_seq', 0)`,
@@ -58,15 +63,67 @@ function jsonStructure(fields: readonly SchemaField[]): Record<string, unknown> 
 /** The `from_json` structure of an event: the projection's types, nested for groups. */
 export const EVENT_JSON_STRUCTURE = JSON.stringify(jsonStructure(SCHEMA_FIELDS));
 
-/**
- * Inserts a batch given as one NDJSON string (`$1`) under sequence number `$2`. DuckDB parses
- * the lines itself: one parameter crosses from JS instead of one per value.
- */
-export function insertSql(ignoreDuplicates: boolean): string {
+/** Whether `events` still has the primary key of stores made before `eventsTableDdl`. */
+export function hasPrimaryKeySql(): string {
+  return `SELECT count(*)::BIGINT FROM duckdb_constraints() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ${sqlString(EVENTS_TABLE)} AND constraint_type = 'PRIMARY KEY'`;
+}
+
+/** Rebuilds `events` without its primary key (DuckDB cannot drop one); run inside a transaction. */
+export function dropPrimaryKeyStatements(): string[] {
+  const rebuilt = `${EVENTS_TABLE}_rebuilt`;
   return [
-    `INSERT ${ignoreDuplicates ? "OR IGNORE " : ""}INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
-    `SELECT unnest(from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)})), $2::BIGINT`,
-    `FROM (SELECT unnest(string_split($1, chr(10))) AS line)`,
+    `DROP TABLE IF EXISTS ${q(rebuilt)}`,
+    eventsTableDdl(rebuilt),
+    `INSERT INTO ${q(rebuilt)} (${COLUMN_LIST}, ${SEQ}) SELECT ${COLUMN_LIST}, ${SEQ} FROM ${q(EVENTS_TABLE)}`,
+    `DROP TABLE ${q(EVENTS_TABLE)}`,
+    `ALTER TABLE ${q(rebuilt)} RENAME TO ${q(EVENTS_TABLE)}`,
+  ];
+}
+
+/** `read_json`'s `columns`: the projection's types by column name, nested groups as STRUCTs. */
+const READ_JSON_COLUMNS = `{${COLUMNS.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(", ")}}`;
+
+/**
+ * A row of the batch `b` is new unless the hot table holds its id at the same `@timestamp`. The
+ * window `[$3, $4]` (epoch ms, the batch's oldest and newest `@timestamp`) lets DuckDB skip every
+ * row group outside it, so the check reads a handful of recent rows, not the table; the bounds
+ * are cast to the column's type, as a cast on the column side would defeat that. A batch spread
+ * over a long time (old events mixed with new ones) makes the check read every row group in
+ * between, so it costs more but stays correct.
+ */
+const NOT_STORED = [
+  `NOT EXISTS (SELECT 1 FROM ${q(EVENTS_TABLE)} h`,
+  `WHERE h.${TS} BETWEEN epoch_ms($3::BIGINT)::TIMESTAMP_MS AND epoch_ms($4::BIGINT)::TIMESTAMP_MS`,
+  `AND h.${ID} = b.${ID} AND h.${TS} = b.${TS})`,
+].join(" ");
+
+/**
+ * Inserts the NDJSON file `$1` (one event per line) under sequence number `$2`, skipping events
+ * already stored (see `NOT_STORED`). DuckDB's JSON reader parses the file straight into column
+ * vectors: no value crosses from JS, and nothing is parsed on the JS thread. It is strict, so a
+ * value of the wrong type fails the statement; `insertSql` then takes the batch.
+ */
+export function insertFileSql(): string {
+  return [
+    `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
+    `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT`,
+    `FROM read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS}) b`,
+    `WHERE ${NOT_STORED}`,
+  ].join(" ");
+}
+
+/**
+ * `insertFileSql` for a batch given as one NDJSON string (`$1`): slower (the string is copied
+ * into DuckDB on the JS thread), but lenient like a cast, a value of the wrong type becoming
+ * NULL, which keeps one odd event from failing its batch.
+ */
+export function insertSql(): string {
+  return [
+    `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
+    `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT FROM (`,
+    `SELECT unnest(from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)}))`,
+    `FROM (SELECT unnest(string_split($1, chr(10))) AS line)) b`,
+    `WHERE ${NOT_STORED}`,
   ].join(" ");
 }
 

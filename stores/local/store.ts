@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import {
   type DuckDBConnection,
@@ -49,7 +49,10 @@ import {
   countsSql,
   decodeTailCursor,
   deleteExpiredHotSql,
+  dropPrimaryKeyStatements,
   encodeTailCursor,
+  hasPrimaryKeySql,
+  insertFileSql,
   insertSql,
   type LogsViewSource,
   logsViewSql,
@@ -65,14 +68,16 @@ import { eventFromRow, jsonSafe } from "./values.js";
  * The embedded store: plays OpenSearch (search over the hot `events` table) and S3 + Athena
  * (Parquet lake files in the S3 layout, queried with SQL through the `logs` view).
  *
- * Writes. A batch becomes one NDJSON string that DuckDB parses and inserts in one statement,
- * stamped with a batch sequence number (`_seq`): one parameter crosses into DuckDB instead of one
- * value per column (the Appender and multi-row parameter inserts measured slower). `id` is the
- * primary key. The plain insert is tried first and, only when it hits a duplicate, repeated as
- * `INSERT OR IGNORE`, which costs about twice as much per row and is needed only after a
- * redelivery; either way a redelivered event is accepted and stored once. Writes that arrive
- * while one runs are merged into the next statement. `write` answers once DuckDB has committed
- * the rows to its write-ahead log.
+ * Writes. A batch becomes one NDJSON file (the JSON text a sealed event carries, so nothing is
+ * serialised twice) that DuckDB's JSON reader inserts in one statement, stamped with a batch
+ * sequence number (`_seq`). Nothing is parsed or copied value by value on the JS thread: binding
+ * the batch as one string parameter took half as long as DuckDB's parse of it, all of it on the
+ * JS thread, and the Appender took longer than the whole insert. The table has no primary key
+ * (its index cost a fifth of every insert and grew in memory with the table); instead the
+ * insert skips rows whose id is stored already at the same `@timestamp`, looking only at the
+ * batch's time window, so a redelivered event is accepted and stored once. Writes that arrive while one runs are merged
+ * into the next statement. `write` answers once DuckDB has committed the rows to its
+ * write-ahead log.
  *
  * Lake files. Rows with `_seq` above the flushed watermark are pending. A flush writes each
  * pending (service, dt, hour) to `part-<ulid>.parquet.tmp`, fsyncs, renames it into place, and
@@ -165,9 +170,18 @@ export interface LocalStoreStats {
 }
 
 export const DB_FILE_NAME = "logpipe.duckdb";
-/** Writes merged into one insert at most; keeps one statement's NDJSON string reasonable. */
+/** Directory under the store dir for the NDJSON file of the insert that runs; emptied at open. */
+const INGEST_DIR = "ingest";
+const MAX_KEPT_INGEST_BUFFER = 64 * 1024 * 1024;
+/** Writes merged into one insert at most; bounds one insert's file and encoding buffer. */
 const MAX_GROUP_ROWS = 50_000;
 const FLUSH_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
+
+/** Oldest and newest `@timestamp` of a batch, epoch ms. */
+interface TimeWindow {
+  from: number;
+  to: number;
+}
 
 interface QueuedWrite {
   events: LogEvent[];
@@ -240,8 +254,6 @@ function message(error: unknown): string {
 }
 
 const isLockError = (error: unknown) => /could not set lock on file|conflicting lock/i.test(message(error));
-const isDuplicateKey = (error: unknown) =>
-  /^Constraint Error/i.test(message(error)) && /duplicate key|PRIMARY KEY or UNIQUE/i.test(message(error));
 /** Errors caused by the rows themselves: splitting the batch isolates the culprit. */
 const isDataError = (error: unknown) =>
   /^(Conversion Error|Invalid Input Error|Constraint Error|Out of Range Error)/i.test(message(error));
@@ -280,8 +292,16 @@ export class LocalStore implements Sink<LogEvent> {
   private lastFlushAt: number | undefined;
   /** Read-only opens: files a crashed writer left behind, hidden from the `logs` view. */
   private orphans: string[] = [];
-  private insertPlain: DuckDBPreparedStatement | undefined;
-  private insertIgnore: DuckDBPreparedStatement | undefined;
+  private insertFile: DuckDBPreparedStatement | undefined;
+  private insertText: DuckDBPreparedStatement | undefined;
+  /** Names each insert's file; never reused, as DuckDB may cache a file it read by its path. */
+  private ingestFiles = 0;
+  /**
+   * Where an insert's lines are encoded, kept from one insert to the next (they run one at a
+   * time): joining the lines into one string and encoding that allocates fresh memory twice per
+   * batch, and that cost more than DuckDB's parse of it.
+   */
+  private ingestBuffer = Buffer.allocUnsafe(0);
 
   private constructor(
     private readonly config: LocalStoreConfig,
@@ -367,6 +387,10 @@ export class LocalStore implements Sink<LogEvent> {
       // Only what is compiled in (parquet, json, icu); never a download.
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "true",
+      // A checkpoint rewrites every row group appended to since the last one, so at DuckDB's
+      // 16MB a row group of the hot table is compressed three or four times over; at 64MB about
+      // once, for some more memory and a longer log to replay after a crash.
+      checkpoint_threshold: "64MB",
     };
     if (readOnly) options.access_mode = "READ_ONLY";
     if (config.threads !== undefined) options.threads = String(config.threads);
@@ -414,9 +438,12 @@ export class LocalStore implements Sink<LogEvent> {
     const c = this.maint;
     if (!this.readOnly) {
       for (const statement of schemaStatements()) await c.run(statement);
+      await this.dropPrimaryKey();
       await this.removeUncommittedFiles();
-      this.insertPlain = await this.writer!.prepare(insertSql(false));
-      this.insertIgnore = await this.writer!.prepare(insertSql(true));
+      await rm(this.ingestDir, { recursive: true, force: true });
+      await mkdir(this.ingestDir, { recursive: true });
+      this.insertFile = await this.writer!.prepare(insertFileSql());
+      this.insertText = await this.writer!.prepare(insertSql());
     } else {
       this.orphans = (await c.runAndReadAll("SELECT path FROM lake_unlink"))
         .getRows()
@@ -437,6 +464,20 @@ export class LocalStore implements Sink<LogEvent> {
     this.lakeRows = bigintToNumber(lake[1]!);
     this.lakeBytes = bigintToNumber(lake[2]!);
     this.updateGauges();
+  }
+
+  private get ingestDir(): string {
+    return join(this.dir, INGEST_DIR);
+  }
+
+  /** Stores made by earlier versions keyed `events` by id; the table is rebuilt once without. */
+  private async dropPrimaryKey(): Promise<void> {
+    const keys = (await this.maint.runAndReadAll(hasPrimaryKeySql())).getRows()[0]?.[0];
+    if (bigintToNumber(keys ?? 0) === 0) return;
+    this.log("info", "local store: rebuilding the events table without its primary key (once)");
+    await this.transaction(async () => {
+      for (const statement of dropPrimaryKeyStatements()) await this.maint.run(statement);
+    });
   }
 
   /** Deletes files a crashed flush or compaction wrote but never committed (or committed away). */
@@ -501,8 +542,8 @@ export class LocalStore implements Sink<LogEvent> {
       // Wait for running queries (they hold the lake lock shared) before closing under them.
       await this.lakeLock.exclusive(async () => {
         await this.maintenance.run(async () => {
-          this.insertPlain?.destroySync();
-          this.insertIgnore?.destroySync();
+          this.insertFile?.destroySync();
+          this.insertText?.destroySync();
           this.writer?.closeSync();
           this.maint.closeSync();
           this.instance.closeSync();
@@ -578,27 +619,39 @@ export class LocalStore implements Sink<LogEvent> {
     const outcomes: ItemOutcome[] = new Array(events.length).fill(accepted);
     const seen = new Set<string>();
     const unique: number[] = [];
+    const lines: string[] = [];
+    // The fixed ISO-8601 form `write` checked sorts as text in time order.
+    let oldest = "";
+    let newest = "";
     for (let i = 0; i < events.length; i++) {
-      const id = events[i]!.id;
-      if (!seen.has(id)) {
-        seen.add(id);
-        unique.push(i);
-      }
+      const event = events[i]!;
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      unique.push(i);
+      lines.push(encodeEvent(event));
+      const at = event["@timestamp"];
+      if (oldest === "" || at < oldest) oldest = at;
+      if (at > newest) newest = at;
     }
     const inBatchDuplicates = events.length - unique.length;
     if (inBatchDuplicates > 0) this.metrics.duplicates.inc(undefined, inBatchDuplicates);
-    const lines = unique.map((i) => encodeEvent(events[i]!));
-    await this.insertLines(lines, unique, outcomes);
+    await this.insertLines(lines, unique, { from: Date.parse(oldest), to: Date.parse(newest) }, outcomes);
     return outcomes;
   }
 
   /**
-   * Inserts `lines` (events at `indexes`), filling `outcomes` for those that fail. A batch that
-   * fails because of its content is split in halves until the offending events are isolated.
+   * Inserts `lines` (events at `indexes`, `@timestamp` within `window`), filling `outcomes` for
+   * those that fail. A batch that fails because of its content is split in halves until the
+   * offending events are isolated.
    */
-  private async insertLines(lines: string[], indexes: number[], outcomes: ItemOutcome[]): Promise<void> {
+  private async insertLines(
+    lines: string[],
+    indexes: number[],
+    window: TimeWindow,
+    outcomes: ItemOutcome[],
+  ): Promise<void> {
     try {
-      const inserted = await this.runInsert(lines.join("\n"));
+      const inserted = await this.runInsert(lines, window);
       const duplicates = lines.length - inserted;
       this.metrics.rowsWritten.inc(undefined, inserted);
       if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
@@ -609,8 +662,8 @@ export class LocalStore implements Sink<LogEvent> {
     } catch (error) {
       if (isDataError(error) && lines.length > 1) {
         const half = Math.ceil(lines.length / 2);
-        await this.insertLines(lines.slice(0, half), indexes.slice(0, half), outcomes);
-        await this.insertLines(lines.slice(half), indexes.slice(half), outcomes);
+        await this.insertLines(lines.slice(0, half), indexes.slice(0, half), window, outcomes);
+        await this.insertLines(lines.slice(half), indexes.slice(half), window, outcomes);
         return;
       }
       if (isDataError(error)) {
@@ -624,22 +677,51 @@ export class LocalStore implements Sink<LogEvent> {
     }
   }
 
-  /** One insert statement under a new sequence number; returns the rows stored. */
-  private async runInsert(ndjson: string): Promise<number> {
+  /**
+   * One insert statement under a new sequence number; returns the rows stored. The file is only
+   * the statement's input: the rows are durable once DuckDB commits them to its log, so it is
+   * neither synced nor kept.
+   */
+  private async runInsert(lines: readonly string[], window: TimeWindow): Promise<number> {
     const seq = this.committedSeq + 1;
-    const run = async (statement: DuckDBPreparedStatement) => {
-      statement.bind([ndjson, seq]);
+    const run = async (statement: DuckDBPreparedStatement, input: string) => {
+      statement.bind([input, seq, window.from, window.to]);
       return (await statement.run()).rowsChanged;
     };
+    const path = join(this.ingestDir, `${++this.ingestFiles}.ndjson`);
     let inserted: number;
     try {
-      inserted = await run(this.insertPlain!);
+      await writeFile(path, this.encodeLines(lines));
+      inserted = await run(this.insertFile!, path);
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      inserted = await run(this.insertIgnore!);
+      // The JSON reader refuses a value of the wrong type that the lenient parse turns into NULL.
+      if (!isDataError(error)) throw error;
+      inserted = await run(this.insertText!, lines.join("\n"));
+    } finally {
+      await unlink(path).catch(() => undefined);
     }
     this.committedSeq = seq;
     return inserted;
+  }
+
+  /** `lines` as UTF-8 NDJSON in `ingestBuffer`, which grows to the largest batch seen. */
+  private encodeLines(lines: readonly string[]): Buffer {
+    let buffer = this.ingestBuffer;
+    let length = 0;
+    for (const line of lines) {
+      // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+      const needed = length + line.length * 3 + 1;
+      if (needed > buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2, 1 << 20));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      length += buffer.write(line, length);
+      buffer[length++] = 0x0a;
+    }
+    // One oversized batch should not pin its memory for the life of the store.
+    this.ingestBuffer = buffer.length <= MAX_KEPT_INGEST_BUFFER ? buffer : Buffer.allocUnsafe(0);
+    return buffer.subarray(0, length);
   }
 
   private updateGauges(): void {

@@ -5,6 +5,8 @@ import {
   decodeTailCursor,
   EVENT_JSON_STRUCTURE,
   encodeTailCursor,
+  eventsTableDdl,
+  insertFileSql,
   insertSql,
   logsViewSql,
   searchSql,
@@ -83,8 +85,20 @@ describe("statements run against DuckDB", () => {
     expect(Object.keys(structure)).toEqual(duckdbColumns().map((c) => c.name));
     expect(structure["@timestamp"]).toBe("TIMESTAMP_MS");
     expect(structure.http).toMatchObject({ status: "INTEGER", latency_ms: "DOUBLE" });
-    expect(insertSql(true)).toMatch(/^INSERT OR IGNORE INTO "events"/);
-    expect(insertSql(false)).toMatch(/^INSERT INTO "events"/);
+    expect(insertSql()).toContain(`from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)})`);
+  });
+
+  it("bounds the redelivery check with constants of the column's type, so row groups can be skipped", () => {
+    for (const sql of [insertFileSql(), insertSql()]) {
+      expect(sql).toContain(
+        `"@timestamp" BETWEEN epoch_ms($3::BIGINT)::TIMESTAMP_MS AND epoch_ms($4::BIGINT)::TIMESTAMP_MS`,
+      );
+    }
+  });
+
+  it("creates the hot table without a key on id", () => {
+    expect(eventsTableDdl()).not.toContain("PRIMARY KEY");
+    expect(eventsTableDdl()).toContain(`"id" VARCHAR NOT NULL`);
   });
 
   it("defines a logs view of pending rows alone while the lake has no file", () => {

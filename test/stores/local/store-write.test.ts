@@ -1,6 +1,12 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, describe, expect, it } from "vitest";
+import { duckdbCreateTableDdl } from "../../../core/event/projections/duckdb.js";
 import type { LogEvent } from "../../../core/event/schema.js";
-import { LocalQueryError } from "../../../stores/local/index.js";
+import { sealEvent } from "../../../core/event/sealed.js";
+import { DB_FILE_NAME, LocalQueryError, LocalStore } from "../../../stores/local/index.js";
 import { event, type Harness, openHarness, T0 } from "./helpers.js";
 
 let h: Harness;
@@ -136,11 +142,57 @@ describe("duplicates", () => {
     expect(await h.store.search(undefined, { limit: 10 })).toHaveLength(2);
   });
 
+  it("finds a redelivered event however far its batch spreads in time", async () => {
+    h = await openHarness();
+    const old = event({ at: T0 - 86_400_000 });
+    await h.store.write([old]);
+    await h.store.flush();
+    await h.reopen();
+    const outcomes = await h.store.write([event({ at: T0 + 3_600_000 }), { ...old }, event({ at: T0 })]);
+    expect(outcomes.every((o) => o.status === "accepted")).toBe(true);
+    expect((await h.store.sql(`SELECT count(*) FROM events WHERE id = '${old.id}'`)).rows).toEqual([[1]]);
+    expect((await h.store.sql("SELECT count(*) FROM logs")).rows).toEqual([[3]]);
+  });
+
+  it("treats an id that comes again with another @timestamp as a different event", async () => {
+    h = await openHarness();
+    const first = event({ at: T0 });
+    await h.store.write([first]);
+    await h.store.write([{ ...first, "@timestamp": new Date(T0 + 1).toISOString() }]);
+    expect(await h.store.search({ where: `"id" = $1`, params: [first.id] }, { limit: 10 })).toHaveLength(2);
+  });
+
+  it("stores a redelivered event once even when its values need the lenient parse", async () => {
+    h = await openHarness();
+    const odd = { ...event(), http: { status: "teapot" } } as unknown as LogEvent;
+    await h.store.write([odd]);
+    expect(await h.store.write([{ ...odd }])).toEqual([{ status: "accepted" }]);
+    expect((await h.store.sql(`SELECT count(*) FROM events WHERE id = '${odd.id}'`)).rows).toEqual([[1]]);
+  });
+
   it("keeps an id once even when its copies arrive in concurrent writes", async () => {
     h = await openHarness();
     const e = event();
     await Promise.all([h.store.write([e]), h.store.write([{ ...e }]), h.store.write([{ ...e }])]);
     expect((await h.store.sql(`SELECT count(*) FROM events WHERE id = '${e.id}'`)).rows).toEqual([[1]]);
+  });
+});
+
+describe("sealed events", () => {
+  it("stores the JSON text a sealed event carries", async () => {
+    h = await openHarness();
+    const sealed = sealEvent(event({ attrs: { "k8s.pod": "api-1" } }));
+    await h.store.write([sealed]);
+    const [found] = await h.store.search(undefined, { limit: 1 });
+    expect(found).toEqual({ ...sealed });
+  });
+
+  it("replaces lone surrogates in carried text as in serialised events", async () => {
+    h = await openHarness();
+    const sealed = sealEvent(event({ message: "broken \ud800 text" }));
+    expect(await h.store.write([sealed])).toEqual([{ status: "accepted" }]);
+    const [found] = await h.store.search(undefined, { limit: 1 });
+    expect(found?.message).toBe("broken \ufffd text");
   });
 });
 
@@ -251,7 +303,54 @@ describe("tail", () => {
   });
 });
 
+describe("stores made by earlier versions", () => {
+  it("drops the primary key on id once and keeps every row, its sequence and its dedupe", async () => {
+    h = await openHarness();
+    const storeDir = join(h.dataDir, "old", "store");
+    await mkdir(storeDir, { recursive: true });
+    const kept = event();
+    const instance = await DuckDBInstance.create(join(storeDir, DB_FILE_NAME));
+    const c = await instance.connect();
+    await c.run(duckdbCreateTableDdl("events"));
+    await c.run(`ALTER TABLE events ADD COLUMN _seq BIGINT`);
+    await c.run(
+      `INSERT INTO events (id, "@timestamp", service, level, message, _seq) VALUES ($1, $2::TIMESTAMP_MS, $3, $4, $5, 4)`,
+      [
+        kept.id,
+        kept["@timestamp"].replace("T", " ").replace("Z", ""),
+        kept.service,
+        kept.level,
+        kept.message,
+      ],
+    );
+    c.closeSync();
+    instance.closeSync();
+    await h.store.shutdown();
+    h.store = await LocalStore.open({ dir: storeDir }, { metrics: h.metrics, now: () => h.clock.now });
+    const keys = await h.store.sql(
+      "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'",
+    );
+    expect(keys.rows).toEqual([[0]]);
+    expect(await h.store.search(undefined, { limit: 10 })).toEqual([kept]);
+    const { cursor } = await h.store.tailAfter(undefined, { limit: 10 });
+    const fresh = event();
+    await h.store.write([{ ...kept }, fresh]);
+    expect(ids((await h.store.tailAfter(cursor, { limit: 10 })).events)).toEqual([fresh.id]);
+    expect((await h.store.sql("SELECT max(_seq) FROM events")).rows).toEqual([[5]]);
+  });
+});
+
 describe("lifecycle", () => {
+  it("removes insert files a crash left behind when it opens", async () => {
+    h = await openHarness();
+    const stale = join(h.dataDir, "store", "ingest", "7.ndjson");
+    await writeFile(stale, "{}\n");
+    await h.reopen();
+    expect(existsSync(stale)).toBe(false);
+    await h.store.write([event()]);
+    expect(h.store.stats().hotRows).toBe(1);
+  });
+
   it("shuts down twice, without start, and answers writes afterwards as retryable", async () => {
     h = await openHarness();
     await h.store.shutdown();
