@@ -3,9 +3,12 @@ import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
+  type PutLogEventsCommandInput,
+  type PutLogEventsCommandOutput,
   PutRetentionPolicyCommand,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
 
 export type { RejectedLogEventsInfo };
@@ -62,37 +65,33 @@ export class CloudWatchLogsApi {
     return this.sendPutLogEvents(putLogEventsBody(group, stream, events), signal);
   }
 
-  /**
-   * PutLogEvents with a body written by `putLogEventsBody`. The SDK signs, sends and parses the
-   * answer as for any command; only its serialiser is bypassed, which escapes every message
-   * character by character in JavaScript and cost more than the rest of the output together.
-   */
-  async sendPutLogEvents(body: string, signal?: AbortSignal): Promise<RejectedLogEventsInfo | undefined> {
-    // The SDK's own serialisation of this placeholder input is replaced by `body` below.
-    const command = new PutLogEventsCommand({ logGroupName: "-", logStreamName: "-", logEvents: [] });
+  /** PutLogEvents with a body written by `putLogEventsBody` (see `prebuilt-body.ts`). */
+  async sendPutLogEvents(body: Uint8Array, signal?: AbortSignal): Promise<RejectedLogEventsInfo | undefined> {
+    const placeholder = { logGroupName: "-", logStreamName: "-", logEvents: [] };
+    const command = new PutLogEventsCommand(placeholder);
     command.middlewareStack.add(
-      (next) => (args) => {
-        (args.request as { body?: unknown }).body = body;
-        return next(args);
-      },
-      // Build step, ahead of the content-length middleware and of signing.
-      { step: "build", priority: "high", name: "logpipePutLogEventsBody" },
+      replaceBody<PutLogEventsCommandInput, PutLogEventsCommandOutput>(body),
+      REPLACE_BODY,
     );
     const response = await this.client.send(command, { abortSignal: signal });
     return response.rejectedLogEventsInfo;
   }
 }
 
-/** The JSON body of a PutLogEvents request (AWS JSON 1.1), built with the engine's own escaping. */
+/**
+ * The JSON body of a PutLogEvents request (AWS JSON 1.1), as UTF-8 bytes. One `JSON.stringify`
+ * over the whole request: the engine escapes every message in one native pass, where joining
+ * per-event pieces in JavaScript cost four times as much.
+ */
 export function putLogEventsBody(
   group: string,
   stream: string,
   events: ReadonlyArray<{ timestamp: number; message: string }>,
-): string {
-  const parts: string[] = new Array(events.length);
+): Buffer {
+  const logEvents = new Array<{ timestamp: number; message: string }>(events.length);
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    parts[i] = `{"timestamp":${event.timestamp},"message":${JSON.stringify(event.message)}}`;
+    logEvents[i] = { timestamp: event.timestamp, message: event.message };
   }
-  return `{"logGroupName":${JSON.stringify(group)},"logStreamName":${JSON.stringify(stream)},"logEvents":[${parts.join(",")}]}`;
+  return Buffer.from(JSON.stringify({ logGroupName: group, logStreamName: stream, logEvents }), "utf8");
 }

@@ -46,7 +46,7 @@ export interface CloudWatchLogsOutputDeps {
 interface ReadyRequest {
   group: string;
   stream: string;
-  body: string;
+  body: Uint8Array;
   /** Request size as CloudWatch Logs counts it. */
   bytes: number;
   /** Per event, in request order: its position in the write batch, and its time. */

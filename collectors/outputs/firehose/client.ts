@@ -1,4 +1,10 @@
-import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
+import {
+  FirehoseClient,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
+  type PutRecordBatchCommandOutput,
+} from "@aws-sdk/client-firehose";
+import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
 import type { FirehoseOutputConfig } from "./config.js";
 
 /**
@@ -42,13 +48,14 @@ export class FirehoseApi {
     records: readonly Uint8Array[],
     signal?: AbortSignal,
   ): Promise<PutRecordBatchAnswer> {
-    const response = await this.client.send(
-      new PutRecordBatchCommand({
-        DeliveryStreamName: deliveryStream,
-        Records: records.map((data) => ({ Data: data })),
-      }),
-      { abortSignal: signal },
+    const placeholder = { DeliveryStreamName: deliveryStream, Records: [] };
+    const command = new PutRecordBatchCommand(placeholder);
+    const body = putRecordBatchBody(deliveryStream, records);
+    command.middlewareStack.add(
+      replaceBody<PutRecordBatchCommandInput, PutRecordBatchCommandOutput>(body),
+      REPLACE_BODY,
     );
+    const response = await this.client.send(command, { abortSignal: signal });
     const entries = response.RequestResponses;
     const failedPutCount = typeof response.FailedPutCount === "number" ? response.FailedPutCount : undefined;
     if (!Array.isArray(entries) || entries.length !== records.length) {
@@ -71,3 +78,29 @@ export class FirehoseApi {
     };
   }
 }
+
+/**
+ * The JSON body of a PutRecordBatch request (AWS JSON 1.1) as UTF-8 bytes, each record's data
+ * base64-encoded natively and copied once into place.
+ */
+export function putRecordBatchBody(deliveryStream: string, records: readonly Uint8Array[]): Buffer {
+  const head = `{"DeliveryStreamName":${JSON.stringify(deliveryStream)},"Records":[`;
+  const encoded = records.map((data) =>
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"),
+  );
+  let size = Buffer.byteLength(head) + 2;
+  for (const text of encoded) size += RECORD_OPEN.length + text.length + RECORD_CLOSE.length + 1;
+  const body = Buffer.allocUnsafe(size);
+  let at = body.write(head, 0, "utf8");
+  encoded.forEach((text, i) => {
+    if (i > 0) body[at++] = 0x2c;
+    at += body.write(RECORD_OPEN, at, "latin1");
+    at += body.write(text, at, "latin1");
+    at += body.write(RECORD_CLOSE, at, "latin1");
+  });
+  at += body.write("]}", at, "latin1");
+  return body.subarray(0, at);
+}
+
+const RECORD_OPEN = '{"Data":"';
+const RECORD_CLOSE = '"}';

@@ -102,7 +102,7 @@ describe("putLogEventsBody", () => {
       { timestamp: 1, message: 'say "hi"\\' },
       { timestamp: 2, message: "\ud800 lone surrogate" },
     ];
-    expect(JSON.parse(putLogEventsBody("g", 'st"ream', events))).toEqual({
+    expect(JSON.parse(putLogEventsBody("g", 'st"ream', events).toString("utf8"))).toEqual({
       logGroupName: "g",
       logStreamName: 'st"ream',
       logEvents: events,

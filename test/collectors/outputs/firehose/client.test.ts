@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createFirehoseClient, FirehoseApi } from "../../../../collectors/outputs/firehose/client.js";
+import {
+  createFirehoseClient,
+  FirehoseApi,
+  putRecordBatchBody,
+} from "../../../../collectors/outputs/firehose/client.js";
 import { FirehoseOutputConfigSchema } from "../../../../collectors/outputs/firehose/config.js";
 import { createFirehoseOutput } from "../../../../collectors/outputs/firehose/sink.js";
 import { MetricsRegistry } from "../../../../core/metrics.js";
@@ -131,5 +135,24 @@ describe("FirehoseApi", () => {
     const answer = await new FirehoseApi(client).putRecordBatch("logs", [Buffer.from("a"), Buffer.from("b")]);
     expect(answer).toEqual({ records: undefined, failedPutCount: 2 });
     client.destroy();
+  });
+});
+
+describe("putRecordBatchBody", () => {
+  it("is the JSON of the request with each record's bytes, and only those, in base64", () => {
+    const backing = Buffer.from('xx{"a":1}\n{"b":"ü"}\nyy');
+    const view = backing.subarray(2, backing.length - 2);
+    const body = JSON.parse(
+      putRecordBatchBody('st"réam', [view, Buffer.alloc(0), view]).toString("utf8"),
+    ) as {
+      DeliveryStreamName: string;
+      Records: { Data: string }[];
+    };
+    expect(body.DeliveryStreamName).toBe('st"réam');
+    expect(body.Records.map((r) => Buffer.from(r.Data, "base64").toString("utf8"))).toEqual([
+      '{"a":1}\n{"b":"ü"}\n',
+      "",
+      '{"a":1}\n{"b":"ü"}\n',
+    ]);
   });
 });
