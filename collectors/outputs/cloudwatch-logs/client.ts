@@ -8,7 +8,7 @@ import {
   PutRetentionPolicyCommand,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { BodyWriter, REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
 
 export type { RejectedLogEventsInfo };
@@ -79,19 +79,24 @@ export class CloudWatchLogsApi {
 }
 
 /**
- * The JSON body of a PutLogEvents request (AWS JSON 1.1), as UTF-8 bytes. One `JSON.stringify`
- * over the whole request: the engine escapes every message in one native pass, where joining
- * per-event pieces in JavaScript cost four times as much.
+ * The JSON body of a PutLogEvents request (AWS JSON 1.1), written into `writer` (a fresh one by
+ * default) and returned as its bytes. Each message is escaped by the engine's `JSON.stringify`.
  */
 export function putLogEventsBody(
   group: string,
   stream: string,
   events: ReadonlyArray<{ timestamp: number; message: string }>,
+  writer = new BodyWriter(Buffer.allocUnsafe(0)),
 ): Buffer {
-  const logEvents = new Array<{ timestamp: number; message: string }>(events.length);
+  writer.write(
+    `{"logGroupName":${JSON.stringify(group)},"logStreamName":${JSON.stringify(stream)},"logEvents":[`,
+  );
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    logEvents[i] = { timestamp: event.timestamp, message: event.message };
+    writer.write(
+      `${i === 0 ? "" : ","}{"timestamp":${event.timestamp},"message":${JSON.stringify(event.message)}}`,
+    );
   }
-  return Buffer.from(JSON.stringify({ logGroupName: group, logStreamName: stream, logEvents }), "utf8");
+  writer.write("]}");
+  return writer.bytes();
 }

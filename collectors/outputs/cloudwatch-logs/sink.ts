@@ -12,6 +12,7 @@ import {
   retryOptionsFromPolicy,
 } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
+import { BodyPool, type BodyWriter } from "../prebuilt-body.js";
 import { type CallFailure, classifyFailure, toRetryClass } from "./classify.js";
 import {
   CloudWatchLogsApi,
@@ -47,6 +48,8 @@ interface ReadyRequest {
   group: string;
   stream: string;
   body: Uint8Array;
+  /** Holds `body`; back to the pool once the request is finished. */
+  writer: BodyWriter;
   /** Request size as CloudWatch Logs counts it. */
   bytes: number;
   /** Per event, in request order: its position in the write batch, and its time. */
@@ -78,6 +81,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
   private readonly groupsReady = new Map<string, Promise<void>>();
   private readonly streamsReady = new Map<string, Promise<void>>();
   private readonly inFlight = new InFlightWrites("cloudwatch_logs output");
+  private readonly bodies = new BodyPool();
 
   private readonly sent: Counter;
   private readonly rejected: Counter;
@@ -184,6 +188,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     if (built.truncated.attrs > 0)
       this.truncated.inc({ output: this.name, part: "attrs" }, built.truncated.attrs);
     return built.requests.map((request) => {
+      const writer = this.bodies.writer();
       const n = request.events.length;
       const indexes = new Int32Array(n);
       const timestamps = new Float64Array(n);
@@ -194,7 +199,8 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
       return {
         group: request.logGroupName,
         stream: request.logStreamName,
-        body: putLogEventsBody(request.logGroupName, request.logStreamName, request.events),
+        body: putLogEventsBody(request.logGroupName, request.logStreamName, request.events, writer),
+        writer,
         bytes: request.bytes,
         indexes,
         timestamps,
@@ -243,6 +249,8 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     } catch (error) {
       this.answerFailure(request, outcomes, error, last, signal);
       return;
+    } finally {
+      this.bodies.release(request.writer);
     }
     this.answerSuccess(request, outcomes, info);
   }

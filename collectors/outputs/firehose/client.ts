@@ -4,7 +4,7 @@ import {
   type PutRecordBatchCommandInput,
   type PutRecordBatchCommandOutput,
 } from "@aws-sdk/client-firehose";
-import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { BodyPool, BodyWriter, REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
 import type { FirehoseOutputConfig } from "./config.js";
 
 /**
@@ -41,6 +41,8 @@ export interface PutRecordBatchAnswer {
 
 /** The calls the output makes; the only place the SDK is touched. */
 export class FirehoseApi {
+  private readonly bodies = new BodyPool();
+
   constructor(private readonly client: FirehoseClient) {}
 
   async putRecordBatch(
@@ -50,12 +52,18 @@ export class FirehoseApi {
   ): Promise<PutRecordBatchAnswer> {
     const placeholder = { DeliveryStreamName: deliveryStream, Records: [] };
     const command = new PutRecordBatchCommand(placeholder);
-    const body = putRecordBatchBody(deliveryStream, records);
+    const writer = this.bodies.writer();
+    const body = putRecordBatchBody(deliveryStream, records, writer);
     command.middlewareStack.add(
       replaceBody<PutRecordBatchCommandInput, PutRecordBatchCommandOutput>(body),
       REPLACE_BODY,
     );
-    const response = await this.client.send(command, { abortSignal: signal });
+    let response: PutRecordBatchCommandOutput;
+    try {
+      response = await this.client.send(command, { abortSignal: signal });
+    } finally {
+      this.bodies.release(writer);
+    }
     const entries = response.RequestResponses;
     const failedPutCount = typeof response.FailedPutCount === "number" ? response.FailedPutCount : undefined;
     if (!Array.isArray(entries) || entries.length !== records.length) {
@@ -80,27 +88,20 @@ export class FirehoseApi {
 }
 
 /**
- * The JSON body of a PutRecordBatch request (AWS JSON 1.1) as UTF-8 bytes, each record's data
- * base64-encoded natively and copied once into place.
+ * The JSON body of a PutRecordBatch request (AWS JSON 1.1), written into `writer` (a fresh one by
+ * default) and returned as its bytes; each record's data is base64-encoded natively.
  */
-export function putRecordBatchBody(deliveryStream: string, records: readonly Uint8Array[]): Buffer {
-  const head = `{"DeliveryStreamName":${JSON.stringify(deliveryStream)},"Records":[`;
-  const encoded = records.map((data) =>
-    Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"),
-  );
-  let size = Buffer.byteLength(head) + 2;
-  for (const text of encoded) size += RECORD_OPEN.length + text.length + RECORD_CLOSE.length + 1;
-  const body = Buffer.allocUnsafe(size);
-  let at = body.write(head, 0, "utf8");
-  encoded.forEach((text, i) => {
-    if (i > 0) body[at++] = 0x2c;
-    at += body.write(RECORD_OPEN, at, "latin1");
-    at += body.write(text, at, "latin1");
-    at += body.write(RECORD_CLOSE, at, "latin1");
+export function putRecordBatchBody(
+  deliveryStream: string,
+  records: readonly Uint8Array[],
+  writer = new BodyWriter(Buffer.allocUnsafe(0)),
+): Buffer {
+  writer.write(`{"DeliveryStreamName":${JSON.stringify(deliveryStream)},"Records":[`);
+  records.forEach((data, i) => {
+    writer.write(i === 0 ? '{"Data":"' : ',{"Data":"');
+    writer.writeBase64(data);
+    writer.write('"}');
   });
-  at += body.write("]}", at, "latin1");
-  return body.subarray(0, at);
+  writer.write("]}");
+  return writer.bytes();
 }
-
-const RECORD_OPEN = '{"Data":"';
-const RECORD_CLOSE = '"}';
