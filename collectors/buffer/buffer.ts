@@ -5,7 +5,7 @@ import { type IngestBatch, ingestBatchSize } from "../../core/event/incoming.js"
 import type { Logger } from "../../core/log.js";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/metrics.js";
 import type { AppendOutcome, IngestTarget } from "../../core/stage.js";
-import { encodeBatch } from "./codec.js";
+import { encodeBatchParts } from "./codec.js";
 import { type BufferConfig, BufferConfigSchema } from "./config.js";
 import { type BufferConsumer, BufferConsumerImpl, type ConsumerHost } from "./consumer.js";
 import { RecentKeys } from "./dedup.js";
@@ -250,18 +250,19 @@ export class DurableBuffer implements IngestTarget {
       }
     }
 
-    let payload: Buffer;
+    let payload: Uint8Array[];
     try {
-      payload = encodeBatch(batch);
+      payload = encodeBatchParts(batch);
     } catch (error) {
       throw new BufferError("unencodable_records", `records cannot be stored: ${errorMessage(error)}`, {
         cause: error,
       });
     }
-    if (payload.length > MAX_FRAME_BODY_BYTES - 2048) {
+    const payloadBytes = payload.reduce((total, part) => total + part.length, 0);
+    if (payloadBytes > MAX_FRAME_BODY_BYTES - 2048) {
       throw new BufferError(
         "entry_too_large",
-        `an append of ${payload.length} bytes exceeds the entry limit of ${MAX_FRAME_BODY_BYTES - 2048}; split it`,
+        `an append of ${payloadBytes} bytes exceeds the entry limit of ${MAX_FRAME_BODY_BYTES - 2048}; split it`,
       );
     }
     const firstSeq = this.nextSeq;

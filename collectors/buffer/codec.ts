@@ -38,20 +38,28 @@ interface PackedHeader {
 
 /** Encodes one append; throws on records MessagePack cannot hold (symbols, cycles, huge BigInts). */
 export function encodeBatch(batch: IngestBatch): Buffer {
-  if (!isPackedEntries(batch)) return packer.pack(batch);
+  const parts = encodeBatchParts(batch);
+  return parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
+}
+
+/**
+ * `encodeBatch` as the pieces the payload is made of, for a caller that copies them into place
+ * anyway: packed entries are not copied into a payload first (the buffer's frame is the one copy).
+ */
+export function encodeBatchParts(batch: IngestBatch): Uint8Array[] {
+  if (!isPackedEntries(batch)) return [packer.pack(batch)];
   const header: PackedHeader = {
     tag: batch.tag,
     source: batch.source,
     receivedAt: batch.receivedAt,
     idBase: batch.idBase,
   };
-  const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
-  const out = Buffer.allocUnsafe(PACKED_PREFIX_BYTES + headerBytes.length + batch.entries.length);
-  out[0] = PACKED_MARKER;
-  out.writeUInt32LE(headerBytes.length, 1);
-  headerBytes.copy(out, PACKED_PREFIX_BYTES);
-  out.set(batch.entries, PACKED_PREFIX_BYTES + headerBytes.length);
-  return out;
+  const headerText = JSON.stringify(header);
+  const prefix = Buffer.allocUnsafe(PACKED_PREFIX_BYTES + Buffer.byteLength(headerText));
+  prefix[0] = PACKED_MARKER;
+  prefix.writeUInt32LE(prefix.length - PACKED_PREFIX_BYTES, 1);
+  prefix.write(headerText, PACKED_PREFIX_BYTES, "utf8");
+  return [prefix, batch.entries];
 }
 
 /** Decodes an entry's payload; throws when it is not the `count` records that were written. */

@@ -46,15 +46,18 @@ export function normalizeDedupKey(key: string): string {
   return `sha256:${createHash("sha256").update(key).digest("hex")}`;
 }
 
-/** Builds one frame. `key` must already be normalized. */
+/** Builds one frame from its payload (or the payload's pieces, copied once). `key` must already be normalized. */
 export function encodeFrame(
   firstSeq: number,
   count: number,
   key: string | undefined,
-  payload: Buffer,
+  payload: Uint8Array | readonly Uint8Array[],
 ): Buffer {
+  const parts = payload instanceof Uint8Array ? [payload] : payload;
+  let payloadBytes = 0;
+  for (const part of parts) payloadBytes += part.length;
   const keyBytes = key === undefined ? 0 : Buffer.byteLength(key);
-  const bodyBytes = META_BYTES + keyBytes + payload.length;
+  const bodyBytes = META_BYTES + keyBytes + payloadBytes;
   if (bodyBytes > MAX_FRAME_BODY_BYTES)
     throw new RangeError(`entry of ${bodyBytes} bytes exceeds the frame limit`);
   if (keyBytes > 0xffff) throw new RangeError("dedup key too long");
@@ -65,7 +68,11 @@ export function encodeFrame(
   frame.writeUInt32LE(count, 20);
   frame.writeUInt16LE(keyBytes, 24);
   if (key !== undefined) frame.write(key, 26, "utf8");
-  payload.copy(frame, 26 + keyBytes);
+  let at = 26 + keyBytes;
+  for (const part of parts) {
+    frame.set(part, at);
+    at += part.length;
+  }
   frame.writeUInt32LE(crc32(frame.subarray(12), crc32(frame.subarray(4, 8))), 8);
   return frame;
 }

@@ -27,6 +27,12 @@ describe("encodeFrame / parseFrame", () => {
     expect(parsed.kind === "ok" && parsed.payload.toString()).toBe("records");
   });
 
+  it("builds the same frame from a payload's pieces as from the payload whole", () => {
+    const pieces = [payload("head|"), payload(""), payload("entries ünïcode")];
+    const whole = encodeFrame(9, 4, "k", Buffer.concat(pieces));
+    expect(encodeFrame(9, 4, "k", pieces).equals(whole)).toBe(true);
+  });
+
   it("parses a frame without a dedup key as keyless", () => {
     const parsed = parseFrame(encodeFrame(0, 1, undefined, payload("x")), 0);
     expect(parsed.kind === "ok" && parsed.key).toBeUndefined();
