@@ -8,8 +8,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeFramesOnly, packedForwardFrames, sendWithAcks } from "./support/forward-frames.js";
-import { cpuSeconds, listener, peakRssMiB, readCounter, startCli } from "./support/process-stats.js";
+import { floorSeconds, packedForwardFrames, sendWithAcks } from "./support/forward-frames.js";
+import { cpuSeconds, listener, peakRssMiB, readCounter, round, startCli } from "./support/process-stats.js";
 
 const events = Number(process.argv[2] ?? 300_000);
 const perChunk = Number(process.argv[3] ?? 1_000);
@@ -17,14 +17,7 @@ const connections = Number(process.argv[4] ?? 4);
 
 const frames = packedForwardFrames(events, perChunk, Date.now() - 60_000);
 
-// Floor: best of three decodes of the same frames.
-let floorSeconds = Number.POSITIVE_INFINITY;
-for (let i = 0; i < 3; i++) {
-  const start = process.hrtime.bigint();
-  const decoded = decodeFramesOnly(frames);
-  floorSeconds = Math.min(floorSeconds, Number(process.hrtime.bigint() - start) / 1e9);
-  if (decoded !== events) throw new Error(`floor decoded ${decoded} of ${events}`);
-}
+const floor = floorSeconds(frames, events);
 
 const dataDir = await mkdtemp(join(tmpdir(), "logpipe-bench-"));
 const { child, output } = await startCli([
@@ -64,15 +57,11 @@ try {
     acked_events_per_s: Math.round(events / ackedSeconds),
     cpu_seconds_per_million: round((cpu / events) * 1e6),
     peak_rss_mib: round(peakRssMiB(pid)),
-    floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floorSeconds) },
-    ratio_to_floor: round(events / storedSeconds / (events / floorSeconds)),
+    floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floor) },
+    ratio_to_floor: round(events / storedSeconds / (events / floor)),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   child.kill("SIGKILL");
   await rm(dataDir, { recursive: true, force: true });
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -23,6 +23,7 @@ import type { IncomingRecord } from "../core/event/incoming.js";
 import { newEventId } from "../core/event/incoming.js";
 import { MetricsRegistry } from "../core/metrics.js";
 import type { AppendOutcome, IngestTarget } from "../core/stage.js";
+import { round } from "./support/process-stats.js";
 
 const events = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -163,8 +164,4 @@ print({
 
 function print(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { decodeFramesOnly, packedForwardFrames, sendWithAcks } from "./forward-frames.js";
+import { floorSeconds, packedForwardFrames, sendWithAcks } from "./forward-frames.js";
 import { startInstantAws } from "./instant-aws.js";
-import { cpuSeconds, listener, peakRssMiB, readCounter, startCli } from "./process-stats.js";
+import { cpuSeconds, listener, peakRssMiB, readCounter, round, startCli } from "./process-stats.js";
 
 export interface ForwardOutputBench {
   bench: string;
@@ -27,13 +27,7 @@ export async function runForwardOutputBench(options: ForwardOutputBench): Promis
   const { events, perChunk, connections } = options;
   const frames = packedForwardFrames(events, perChunk, Date.now() - 60_000);
 
-  let floorSeconds = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3; i++) {
-    const start = process.hrtime.bigint();
-    const decoded = decodeFramesOnly(frames);
-    floorSeconds = Math.min(floorSeconds, Number(process.hrtime.bigint() - start) / 1e9);
-    if (decoded !== events) throw new Error(`floor decoded ${decoded} of ${events}`);
-  }
+  const floor = floorSeconds(frames, events);
 
   const aws = await startInstantAws();
   const dir = await mkdtemp(join(tmpdir(), "logpipe-bench-"));
@@ -98,8 +92,8 @@ export async function runForwardOutputBench(options: ForwardOutputBench): Promis
       cpu_user_share: ticks > 0 ? round((splitAfter.user - splitBefore.user) / ticks) : 0,
       peak_rss_mib: round(peakRssMiB(pid)),
       at_endpoint: { log_events: aws.logEvents, records: aws.records, record_events: aws.recordEvents },
-      floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floorSeconds) },
-      ratio_to_floor: round(events / deliveredSeconds / (events / floorSeconds)),
+      floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floor) },
+      ratio_to_floor: round(events / deliveredSeconds / (events / floor)),
       targets: { cpu_seconds_per_million_max: 3.4, peak_rss_mib_max: 256 },
     };
   } finally {
@@ -114,8 +108,4 @@ function userSystemTicks(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { user: Number(fields[11]), system: Number(fields[12]) };
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

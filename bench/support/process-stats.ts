@@ -67,3 +67,8 @@ export async function readCounter(metricsUrl: string, name: string, labelFilter 
   }
   return total;
 }
+
+/** A measurement to three decimals, as the benches print them. */
+export function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

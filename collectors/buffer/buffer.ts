@@ -5,7 +5,7 @@ import { type IngestBatch, ingestBatchSize } from "../../core/event/incoming.js"
 import type { Logger } from "../../core/log.js";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/metrics.js";
 import type { AppendOutcome, IngestTarget } from "../../core/stage.js";
-import { encodeBatchParts } from "./codec.js";
+import { encodeBatch } from "./codec.js";
 import { type BufferConfig, BufferConfigSchema } from "./config.js";
 import { type BufferConsumer, BufferConsumerImpl, type ConsumerHost } from "./consumer.js";
 import { RecentKeys } from "./dedup.js";
@@ -252,7 +252,7 @@ export class DurableBuffer implements IngestTarget {
 
     let payload: Uint8Array[];
     try {
-      payload = encodeBatchParts(batch);
+      payload = encodeBatch(batch);
     } catch (error) {
       throw new BufferError("unencodable_records", `records cannot be stored: ${errorMessage(error)}`, {
         cause: error,

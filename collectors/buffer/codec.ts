@@ -36,17 +36,12 @@ interface PackedHeader {
   idBase: string;
 }
 
-/** Encodes one append; throws on records MessagePack cannot hold (symbols, cycles, huge BigInts). */
-export function encodeBatch(batch: IngestBatch): Buffer {
-  const parts = encodeBatchParts(batch);
-  return parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
-}
-
 /**
- * `encodeBatch` as the pieces the payload is made of, for a caller that copies them into place
- * anyway: packed entries are not copied into a payload first (the buffer's frame is the one copy).
+ * Encodes one append as the pieces of its payload, for the caller to copy into place once:
+ * packed entries are not copied into a payload first. Throws on records MessagePack cannot hold
+ * (symbols, cycles, huge BigInts).
  */
-export function encodeBatchParts(batch: IngestBatch): Uint8Array[] {
+export function encodeBatch(batch: IngestBatch): Uint8Array[] {
   if (!isPackedEntries(batch)) return [packer.pack(batch)];
   const header: PackedHeader = {
     tag: batch.tag,

@@ -1,4 +1,4 @@
-import { type Clock, type ErrorClass, retry } from "../../core/retry.js";
+import { type Clock, type ErrorClass, type RetryOptions, retry } from "../../core/retry.js";
 import type { Sink } from "../../core/stage.js";
 import {
   type DeadLetterContext,
@@ -24,6 +24,27 @@ export interface DeliveryTiming {
   signal: AbortSignal;
   initialDelayMs: number;
   maxDelayMs: number;
+}
+
+/**
+ * The retry settings that keep resending until the invocation's deadline: attempts are
+ * unbounded, time is not; throttling waits at least a second, or the whole backoff if shorter.
+ */
+export function retryUntilDeadline(
+  timing: DeliveryTiming,
+  classify: (error: unknown) => ErrorClass,
+): RetryOptions {
+  return {
+    classify,
+    clock: timing.clock,
+    ...(timing.random ? { random: timing.random } : {}),
+    signal: timing.signal,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    maxElapsedMs: Math.max(0, timing.retryUntil - timing.clock.now()),
+    initialDelayMs: timing.initialDelayMs,
+    maxDelayMs: Math.max(timing.initialDelayMs, timing.maxDelayMs),
+    throttleMinDelayMs: Math.min(1_000, timing.maxDelayMs),
+  };
 }
 
 export interface RejectedItem {
@@ -121,17 +142,7 @@ export async function deliverToSink<T>(
             lastReason.get(still[0]!) ?? "retryable",
           );
       },
-      {
-        classify: classifyPending,
-        clock: timing.clock,
-        ...(timing.random ? { random: timing.random } : {}),
-        signal: timing.signal,
-        maxAttempts: Number.POSITIVE_INFINITY,
-        maxElapsedMs: Math.max(0, timing.retryUntil - timing.clock.now()),
-        initialDelayMs: timing.initialDelayMs,
-        maxDelayMs: Math.max(timing.initialDelayMs, timing.maxDelayMs),
-        throttleMinDelayMs: Math.min(1_000, timing.maxDelayMs),
-      },
+      retryUntilDeadline(timing, classifyPending),
     );
   } catch (error) {
     failure = error;

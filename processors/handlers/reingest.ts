@@ -2,7 +2,7 @@ import { type FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-fire
 import { PipelineError } from "../../core/errors.js";
 import { FIREHOSE } from "../../core/limits.js";
 import { type ErrorClass, retry } from "../../core/retry.js";
-import { type DeliveryTiming, PendingItemsError } from "./deliver.js";
+import { type DeliveryTiming, PendingItemsError, retryUntilDeadline } from "./deliver.js";
 
 /**
  * Putting records back into the delivery stream (what a transformation answer could not carry).
@@ -121,17 +121,7 @@ export async function reingestRecords(
           pending = failed;
           if (failed.length > 0) throw new PendingItemsError(failed.length, throttled, undefined, sample);
         },
-        {
-          classify: classifyCallError,
-          clock: timing.clock,
-          ...(timing.random ? { random: timing.random } : {}),
-          signal: timing.signal,
-          maxAttempts: Number.POSITIVE_INFINITY,
-          maxElapsedMs: Math.max(0, timing.retryUntil - timing.clock.now()),
-          initialDelayMs: timing.initialDelayMs,
-          maxDelayMs: Math.max(timing.initialDelayMs, timing.maxDelayMs),
-          throttleMinDelayMs: Math.min(1_000, timing.maxDelayMs),
-        },
+        retryUntilDeadline(timing, classifyCallError),
       );
     } catch (error) {
       throw new ReingestError(pending.length, error);

@@ -256,13 +256,7 @@ export function decodeEntries(
   entries: Buffer,
   ctx: DecodeContext,
 ): DecodedEntries {
-  const out: DecodedEntries = {
-    records: [],
-    entryCount: 0,
-    rejected: {},
-    rejectedCount: 0,
-    timeDefaulted: 0,
-  };
+  const out = noEntries();
   if (frame.mode === "message") {
     // `entries` is exactly `time, record`, both already framed by the frame scan.
     const timeEnd = valueLength(scratch, entries, 0, entries.length);
@@ -281,36 +275,41 @@ export function decodeEntries(
   }
   while (pos < entries.length && remaining > 0) {
     remaining--;
-    entryScanner.reset();
-    let length: number;
-    try {
-      length = entryScanner.scan(entries, pos, entries.length - pos);
-    } catch {
-      // 0xc1 or hostile nesting inside a blob: nothing after it can be framed
-      reject(out, "bad_entry");
+    const entry = scanEntry(entries, pos);
+    if ("reject" in entry) {
+      reject(out, entry.reject);
       out.entryCount++;
-      return out;
+      // Nothing after an entry that cannot be framed can be framed either.
+      if (entry.length === undefined) return out;
+      pos += entry.length;
+      continue;
     }
-    if (length === INCOMPLETE) {
-      reject(out, "truncated_entry");
-      out.entryCount++;
-      return out;
-    }
-    const s = entryScanner;
-    if (s.topKind !== "array" || s.elementCount !== 2) {
-      reject(out, "bad_entry");
-      out.entryCount++;
-    } else if (s.foreignExtension) {
-      reject(out, "unsupported_extension");
-      out.entryCount++;
-    } else {
-      const timeAt = pos + s.elements[0]!;
-      const recordAt = pos + s.elements[1]!;
-      addEntry(out, entries, timeAt, recordAt, recordAt, pos + length, false, ctx);
-    }
-    pos += length;
+    addEntry(out, entries, entry.timeAt, entry.recordAt, entry.recordAt, pos + entry.length, false, ctx);
+    pos += entry.length;
   }
   return out;
+}
+
+/** Where one entry's time and record start, or why it is not a `[time, record]` pair. */
+type ScannedEntry =
+  | { length: number; timeAt: number; recordAt: number }
+  /** `length` undefined: the entry cannot be framed (0xc1, hostile nesting, cut short). */
+  | { reject: EntryRejectCode; length: number | undefined };
+
+/** Frames the entry at `pos` of concatenated entries; the one walk `decodeEntries` and `checkEntries` share. */
+function scanEntry(entries: Buffer, pos: number): ScannedEntry {
+  entryScanner.reset();
+  let length: number;
+  try {
+    length = entryScanner.scan(entries, pos, entries.length - pos);
+  } catch {
+    return { reject: "bad_entry", length: undefined };
+  }
+  if (length === INCOMPLETE) return { reject: "truncated_entry", length: undefined };
+  const s = entryScanner;
+  if (s.topKind !== "array" || s.elementCount !== 2) return { reject: "bad_entry", length };
+  if (s.foreignExtension) return { reject: "unsupported_extension", length };
+  return { length, timeAt: pos + s.elements[0]!, recordAt: pos + s.elements[1]! };
 }
 
 /**
@@ -338,23 +337,11 @@ export function checkEntries(entries: Buffer): CheckedEntries | undefined {
   let count = 0;
   let timeDefaulted = 0;
   while (pos < entries.length) {
-    entryScanner.reset();
-    let length: number;
-    try {
-      length = entryScanner.scan(entries, pos, entries.length - pos);
-    } catch {
-      return undefined;
-    }
-    const s = entryScanner;
-    if (length === INCOMPLETE || s.topKind !== "array" || s.elementCount !== 2 || s.foreignExtension) {
-      return undefined;
-    }
-    const timeAt = pos + s.elements[0]!;
-    const recordAt = pos + s.elements[1]!;
-    if (!isMapByte(entries[recordAt]!)) return undefined;
-    if (readTime(entries, timeAt, recordAt) === undefined) timeDefaulted++;
+    const entry = scanEntry(entries, pos);
+    if ("reject" in entry || !isMapByte(entries[entry.recordAt]!)) return undefined;
+    if (readTime(entries, entry.timeAt, entry.recordAt) === undefined) timeDefaulted++;
     count++;
-    pos += length;
+    pos += entry.length;
   }
   return { count, timeDefaulted };
 }
@@ -376,9 +363,9 @@ function packedContext(block: PackedEntries): DecodeContext {
 }
 
 function unpackAll(block: PackedEntries): DecodedEntries | undefined {
-  const { entries, receivedAt, tag, source, idBase } = block;
-  const records: IncomingRecord[] = [];
-  let timeDefaulted = 0;
+  const { entries } = block;
+  const ctx = packedContext(block);
+  const out = noEntries();
   let wellFormed = true;
   try {
     unpackr.unpackMultiple(entries, (value: unknown, start = 0, end = entries.length) => {
@@ -394,26 +381,37 @@ function unpackAll(block: PackedEntries): DecodedEntries | undefined {
         wellFormed = false;
         return false;
       }
-      let time = readTime(entries, start + header.head, end);
-      if (time === undefined) {
-        time = receivedAt;
-        timeDefaulted++;
-      }
-      records.push({
-        id: chunkEventId(idBase, records.length),
-        time,
-        receivedAt,
-        tag,
-        source,
-        record: record as Record<string, unknown>,
-      });
+      const time = readTime(entries, start + header.head, end);
+      pushRecord(out, ctx, out.entryCount++, time, record as Record<string, unknown>);
       return true;
     });
   } catch {
     return undefined;
   }
-  if (!wellFormed || records.length !== block.count) return undefined;
-  return { records, entryCount: records.length, rejected: {}, rejectedCount: 0, timeDefaulted };
+  return wellFormed && out.records.length === block.count ? out : undefined;
+}
+
+function noEntries(): DecodedEntries {
+  return { records: [], entryCount: 0, rejected: {}, rejectedCount: 0, timeDefaulted: 0 };
+}
+
+/** Entry `index` as a record; a missing time becomes the receive time and is counted. */
+function pushRecord(
+  out: DecodedEntries,
+  ctx: DecodeContext,
+  index: number,
+  time: number | undefined,
+  record: Record<string, unknown>,
+): void {
+  if (time === undefined) out.timeDefaulted++;
+  out.records.push({
+    id: ctx.digest === undefined ? newEventId(ctx.receivedAt) : chunkEventId(ctx.digest, index),
+    time: time ?? ctx.receivedAt,
+    receivedAt: ctx.receivedAt,
+    tag: ctx.tag,
+    source: ctx.source,
+    record,
+  });
 }
 
 function reject(out: DecodedEntries, code: EntryRejectCode): void {
@@ -447,19 +445,7 @@ function addEntry(
     reject(out, "undecodable_record");
     return;
   }
-  let time = readTime(bytes, timeAt, timeEnd);
-  if (time === undefined) {
-    time = ctx.receivedAt;
-    out.timeDefaulted++;
-  }
-  out.records.push({
-    id: ctx.digest === undefined ? newEventId(ctx.receivedAt) : chunkEventId(ctx.digest, index),
-    time,
-    receivedAt: ctx.receivedAt,
-    tag: ctx.tag,
-    source: ctx.source,
-    record,
-  });
+  pushRecord(out, ctx, index, readTime(bytes, timeAt, timeEnd), record);
 }
 
 /**

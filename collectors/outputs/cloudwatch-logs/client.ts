@@ -9,27 +9,14 @@ import {
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { BodyWriter, REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { outputClientOptions } from "../sdk-client.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
 
 export type { RejectedLogEventsInfo };
 
-/**
- * The CloudWatch Logs SDK client for this output. `maxAttempts: 1` turns the SDK's own retries
- * off: the output retries through the core retry helper, which owns the backoff and the elapsed
- * budget, and sees every throttling answer so the adaptive concurrency limit can react to it.
- * SDK retries underneath would multiply attempts and hide that signal. Region and endpoint fall
- * back to the SDK's usual resolution (AWS_REGION, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, profiles).
- */
+/** The SDK client for this output (see `outputClientOptions`). */
 export function createCloudWatchLogsClient(config: CloudWatchLogsOutputConfig): CloudWatchLogsClient {
-  return new CloudWatchLogsClient({
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: config.request_timeout_ms,
-      connectionTimeout: Math.min(config.request_timeout_ms, 10_000),
-    },
-  });
+  return new CloudWatchLogsClient(outputClientOptions(config));
 }
 
 /** The calls the output makes; the only place the SDK is touched. */
@@ -55,18 +42,11 @@ export class CloudWatchLogsApi {
     });
   }
 
-  /** Resolves with what the service refused per event, if anything. */
-  putLogEvents(
-    group: string,
-    stream: string,
-    events: ReadonlyArray<{ timestamp: number; message: string }>,
-    signal?: AbortSignal,
-  ): Promise<RejectedLogEventsInfo | undefined> {
-    return this.sendPutLogEvents(putLogEventsBody(group, stream, events), signal);
-  }
-
-  /** PutLogEvents with a body written by `putLogEventsBody` (see `prebuilt-body.ts`). */
-  async sendPutLogEvents(body: Uint8Array, signal?: AbortSignal): Promise<RejectedLogEventsInfo | undefined> {
+  /**
+   * PutLogEvents with a body written by `putLogEventsBody` (see `prebuilt-body.ts`); resolves
+   * with what the service refused per event, if anything.
+   */
+  async putLogEvents(body: Uint8Array, signal?: AbortSignal): Promise<RejectedLogEventsInfo | undefined> {
     const placeholder = { logGroupName: "-", logStreamName: "-", logEvents: [] };
     const command = new PutLogEventsCommand(placeholder);
     command.middlewareStack.add(

@@ -47,8 +47,7 @@ export interface CloudWatchLogsOutputDeps {
 interface ReadyRequest {
   group: string;
   stream: string;
-  body: Uint8Array;
-  /** Holds `body`; back to the pool once the request is finished. */
+  /** Holds the request body; back to the pool once the request is finished. */
   writer: BodyWriter;
   /** Request size as CloudWatch Logs counts it. */
   bytes: number;
@@ -189,6 +188,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
       this.truncated.inc({ output: this.name, part: "attrs" }, built.truncated.attrs);
     return built.requests.map((request) => {
       const writer = this.bodies.writer();
+      putLogEventsBody(request.logGroupName, request.logStreamName, request.events, writer);
       const n = request.events.length;
       const indexes = new Int32Array(n);
       const timestamps = new Float64Array(n);
@@ -199,7 +199,6 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
       return {
         group: request.logGroupName,
         stream: request.logStreamName,
-        body: putLogEventsBody(request.logGroupName, request.logStreamName, request.events, writer),
         writer,
         bytes: request.bytes,
         indexes,
@@ -226,7 +225,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
           const slot = await this.limiter.acquire(attemptSignal);
           try {
             const answer = await this.call("PutLogEvents", () =>
-              this.api.sendPutLogEvents(request.body, attemptSignal),
+              this.api.putLogEvents(request.writer.bytes(), attemptSignal),
             );
             slot.release("success");
             return answer;

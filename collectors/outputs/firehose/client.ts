@@ -5,26 +5,12 @@ import {
   type PutRecordBatchCommandOutput,
 } from "@aws-sdk/client-firehose";
 import { BodyPool, BodyWriter, REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { outputClientOptions } from "../sdk-client.js";
 import type { FirehoseOutputConfig } from "./config.js";
 
-/**
- * The Firehose SDK client for this output. `maxAttempts: 1` turns the SDK's own retries off: the
- * output retries through the core retry helper, which owns backoff and the elapsed budget, resends
- * only the records that failed, and sees every throttling answer so the adaptive concurrency
- * limit can react to it. SDK retries underneath would resend whole calls, multiply attempts and
- * hide that signal. Region and endpoint fall back to the SDK's usual resolution (AWS_REGION,
- * AWS_ENDPOINT_URL_FIREHOSE, AWS_ENDPOINT_URL, profiles).
- */
+/** The SDK client for this output (see `outputClientOptions`). */
 export function createFirehoseClient(config: FirehoseOutputConfig): FirehoseClient {
-  return new FirehoseClient({
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: config.request_timeout_ms,
-      connectionTimeout: Math.min(config.request_timeout_ms, 10_000),
-    },
-  });
+  return new FirehoseClient(outputClientOptions(config));
 }
 
 /** The answer for one record of a call, in request order. */

@@ -3,22 +3,26 @@ import { pack } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import { decodeRecords, encodeBatch } from "../../../collectors/buffer/codec.js";
 import { unpackEntries } from "../../../collectors/inputs/forward/protocol.js";
+import type { IngestBatch } from "../../../core/event/incoming.js";
 import { chunkEventId, type PackedEntries } from "../../../core/event/incoming.js";
 import { makeRecords } from "../../support/buffer-fixtures.js";
 import { entry } from "../../support/forward-client.js";
 
+/** One append's payload, whole, as the buffer's frame holds it. */
+const encoded = (batch: IngestBatch) => Buffer.concat(encodeBatch(batch));
+
 describe("record codec", () => {
   it("round-trips incoming records exactly", () => {
     const records = makeRecords(1, 50, { nested: { list: [1, "two", null, true], deep: { x: 1.5 } } });
-    expect(decodeRecords(encodeBatch(records), 50)).toEqual(records);
+    expect(decodeRecords(encoded(records), 50)).toEqual(records);
   });
 
   it("decodes each entry on its own, in any order, as after a restart", () => {
-    const encoded = [1, 2, 3, 4].map((batch) => ({
+    const entries = [1, 2, 3, 4].map((batch) => ({
       batch,
-      bytes: encodeBatch(makeRecords(batch, 3, batch % 2 ? { odd: batch } : { even: [batch] })),
+      bytes: encoded(makeRecords(batch, 3, batch % 2 ? { odd: batch } : { even: [batch] })),
     }));
-    for (const { batch, bytes } of encoded.reverse()) {
+    for (const { batch, bytes } of entries.reverse()) {
       expect(decodeRecords(bytes, 3)).toEqual(
         makeRecords(batch, 3, batch % 2 ? { odd: batch } : { even: [batch] }),
       );
@@ -27,7 +31,7 @@ describe("record codec", () => {
 
   it("keeps binary values, dates and undefined that JSON would alter", () => {
     const [record] = makeRecords(0, 1, { bin: Buffer.from([0, 255]), at: new Date(5), gone: undefined });
-    const [back] = decodeRecords(encodeBatch([record!]), 1);
+    const [back] = decodeRecords(encoded([record!]), 1);
     expect(back!.record["bin"]).toEqual(Buffer.from([0, 255]));
     expect(back!.record["at"]).toEqual(new Date(5));
     expect(Object.hasOwn(back!.record, "gone")).toBe(true);
@@ -48,7 +52,7 @@ describe("record codec", () => {
           }));
           // -0 is not representable in JSON text and is stored as 0.
           const expected = JSON.parse(JSON.stringify(records));
-          const back = JSON.parse(JSON.stringify(decodeRecords(encodeBatch(records), records.length)));
+          const back = JSON.parse(JSON.stringify(decodeRecords(encoded(records), records.length)));
           expect(back).toEqual(
             expected.map((r: { record: object }) => ({ ...r, record: renameProto(r.record) })),
           );
@@ -60,7 +64,7 @@ describe("record codec", () => {
 
   it("does not let a __proto__ key reach the prototype", () => {
     const record = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>;
-    const [back] = decodeRecords(encodeBatch([{ ...makeRecords(0, 1)[0]!, record }]), 1);
+    const [back] = decodeRecords(encoded([{ ...makeRecords(0, 1)[0]!, record }]), 1);
     expect(Object.getPrototypeOf(back!.record)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     expect(back!.record["ok"]).toBe(1);
@@ -69,12 +73,12 @@ describe("record codec", () => {
   it("throws on values MessagePack cannot hold", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic["self"] = cyclic;
-    expect(() => encodeBatch(makeRecords(0, 1, { s: Symbol("x") }))).toThrow();
-    expect(() => encodeBatch(makeRecords(0, 1, { cyclic }))).toThrow();
+    expect(() => encoded(makeRecords(0, 1, { s: Symbol("x") }))).toThrow();
+    expect(() => encoded(makeRecords(0, 1, { cyclic }))).toThrow();
   });
 
   it("rejects a payload that is not an array of the announced number of records", () => {
-    const bytes = encodeBatch(makeRecords(0, 2));
+    const bytes = encoded(makeRecords(0, 2));
     expect(() => decodeRecords(bytes, 3)).toThrow(/array of 3 records/);
     expect(() => decodeRecords(pack({ not: "an array" }), 1)).toThrow();
     expect(() => decodeRecords(pack([1]), 1)).toThrow(/non-object/);
@@ -112,20 +116,20 @@ describe("packed entries codec", () => {
   };
 
   it("stores the client's entry bytes unchanged behind a small header", () => {
-    const payload = encodeBatch(block);
+    const payload = encoded(block);
     expect(payload[0]).toBe(0xc1);
     expect(payload.subarray(payload.length - entries.length).equals(entries)).toBe(true);
   });
 
   it("reads back the records the forward input would have decoded", () => {
-    expect(decodeRecords(encodeBatch(block), 3)).toEqual(unpackEntries(block).records);
-    expect(decodeRecords(encodeBatch(block), 3).map((r) => r.id)).toEqual(
+    expect(decodeRecords(encoded(block), 3)).toEqual(unpackEntries(block).records);
+    expect(decodeRecords(encoded(block), 3).map((r) => r.id)).toEqual(
       [0, 1, 2].map((i) => chunkEventId("chunk-digest", i)),
     );
   });
 
   it("rejects a payload whose header is cut short", () => {
-    const payload = encodeBatch(block);
+    const payload = encoded(block);
     expect(() => decodeRecords(payload.subarray(0, 3), 3)).toThrow(/truncated/);
     expect(() => decodeRecords(payload.subarray(0, 12), 3)).toThrow(/header is truncated/);
   });
@@ -137,12 +141,12 @@ describe("packed entries codec", () => {
   });
 
   it("names the entries that no longer decode instead of returning fewer records", () => {
-    const damaged = Buffer.from(encodeBatch(block));
+    const damaged = Buffer.from(encoded(block));
     damaged[damaged.length - entries.length + entries.length / 3] = 0xc1;
     expect(() => decodeRecords(damaged, 3)).toThrow(/decodable records of 3/);
   });
 
   it("rejects a count other than the entries held", () => {
-    expect(() => decodeRecords(encodeBatch(block), 4)).toThrow(/3 decodable records of 4/);
+    expect(() => decodeRecords(encoded(block), 4)).toThrow(/3 decodable records of 4/);
   });
 });

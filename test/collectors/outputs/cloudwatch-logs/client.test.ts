@@ -7,36 +7,19 @@ import {
 import { CloudWatchLogsOutputConfigSchema } from "../../../../collectors/outputs/cloudwatch-logs/config.js";
 import { createCloudWatchLogsOutput } from "../../../../collectors/outputs/cloudwatch-logs/sink.js";
 import { MetricsRegistry } from "../../../../core/metrics.js";
+import { isolateAwsEnvironment } from "../../../support/aws-output.js";
 import { FakeCloudWatchLogs } from "../../../support/fake-cloudwatch-logs.js";
 import { instantClock, makeEvent, T0 } from "./helpers.js";
 
-const ENV_KEYS = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_PROFILE",
-  "AWS_ENDPOINT_URL",
-  "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
-] as const;
-
 describe("createCloudWatchLogsClient", () => {
   let fake: FakeCloudWatchLogs;
-  const saved: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
+  isolateAwsEnvironment(["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"]);
 
   beforeEach(async () => {
-    for (const key of ENV_KEYS) saved[key] = process.env[key];
-    for (const key of ENV_KEYS) delete process.env[key];
-    // Static credentials from the environment keep the SDK's provider chain off the network.
-    process.env.AWS_ACCESS_KEY_ID = "AKIDFAKE";
-    process.env.AWS_SECRET_ACCESS_KEY = "fake-secret";
     fake = await FakeCloudWatchLogs.start({ now: () => T0 });
   });
 
   afterEach(async () => {
-    for (const key of ENV_KEYS) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
     await fake.close();
   });
 
@@ -70,7 +53,7 @@ describe("createCloudWatchLogsClient", () => {
     await api.createLogStream("/logpipe/awkward", "s");
     const messages = ['{"q":"\\"quoted\\""}', "tab\tnew\nline", "ünïcödé ✓ 🚀", "nul \u0000 and \u2028"];
     const events = messages.map((message, i) => ({ timestamp: T0 + i, message }));
-    expect(await api.putLogEvents("/logpipe/awkward", "s", events)).toBeUndefined();
+    expect(await api.putLogEvents(putLogEventsBody("/logpipe/awkward", "s", events))).toBeUndefined();
     const stored = fake.getLogEvents("/logpipe/awkward", "s");
     expect(stored.map((e) => [e.timestamp, e.message])).toEqual(events.map((e) => [e.timestamp, e.message]));
     const call = fake.callsOf("PutLogEvents")[0]!;

@@ -7,36 +7,19 @@ import {
 import { FirehoseOutputConfigSchema } from "../../../../collectors/outputs/firehose/config.js";
 import { createFirehoseOutput } from "../../../../collectors/outputs/firehose/sink.js";
 import { MetricsRegistry } from "../../../../core/metrics.js";
+import { isolateAwsEnvironment } from "../../../support/aws-output.js";
 import { FakeFirehose } from "../../../support/fake-firehose.js";
 import { instantClock, makeEvent, sdkClient } from "./helpers.js";
 
-const ENV_KEYS = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_PROFILE",
-  "AWS_ENDPOINT_URL",
-  "AWS_ENDPOINT_URL_FIREHOSE",
-] as const;
-
 describe("createFirehoseClient", () => {
   let fake: FakeFirehose;
-  const saved: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
+  isolateAwsEnvironment(["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE"]);
 
   beforeEach(async () => {
-    for (const key of ENV_KEYS) saved[key] = process.env[key];
-    for (const key of ENV_KEYS) delete process.env[key];
-    // Static credentials from the environment keep the SDK's provider chain off the network.
-    process.env.AWS_ACCESS_KEY_ID = "AKIDFAKE";
-    process.env.AWS_SECRET_ACCESS_KEY = "fake-secret";
     fake = await FakeFirehose.start();
   });
 
   afterEach(async () => {
-    for (const key of ENV_KEYS) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
     await fake.close();
   });
 
