@@ -1,3 +1,8 @@
+import { z } from "zod";
+import type { Logger } from "../../core/log.js";
+import type { MetricsRegistry } from "../../core/metrics.js";
+import type { Clock } from "../../core/retry.js";
+
 /** What the AWS outputs' configs say about reaching the service. */
 export interface OutputEndpointConfig {
   region?: string | undefined;
@@ -23,4 +28,27 @@ export function outputClientOptions(config: OutputEndpointConfig) {
       connectionTimeout: Math.min(config.request_timeout_ms, 10_000),
     },
   };
+}
+
+/** The `request_timeout_ms` setting both AWS outputs have. */
+export const RequestTimeoutSchema = z
+  .number()
+  .int()
+  .positive()
+  .default(30_000)
+  .describe(
+    "Time one HTTP request may take before it is abandoned and retried (applies to the built-in client).",
+  );
+
+/** What an AWS output is given besides its config. */
+export interface AwsOutputDeps<Client> {
+  /** SDK client; built from the config (region, endpoint, SDK retries off) when absent. */
+  client?: Client;
+  metrics: MetricsRegistry;
+  /** Clock for time checks and the retry budget, when no `clock` is given. */
+  now?: () => number;
+  log?: Logger;
+  /** Clock and jitter source of the retry loop, so tests need not wait out backoffs. */
+  clock?: Clock;
+  random?: () => number;
 }

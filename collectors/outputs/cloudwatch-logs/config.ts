@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CLOUDWATCH_LOGS } from "../../../core/limits.js";
+import { RequestTimeoutSchema } from "../sdk-client.js";
 
 /** Placeholders a log group or stream template may use. */
 export const TEMPLATE_FIELDS = ["service", "env", "host", "region", "level", "date"] as const;
@@ -137,14 +138,7 @@ export const CloudWatchLogsOutputConfigSchema = z
       })
       .default({ max_elapsed_ms: 30_000, max_attempts: 8, initial_delay_ms: 100, max_delay_ms: 5_000 })
       .describe("Retries of throttled, unavailable and failed-network requests."),
-    request_timeout_ms: z
-      .number()
-      .int()
-      .positive()
-      .default(30_000)
-      .describe(
-        "Time one HTTP request may take before it is abandoned and retried (applies to the built-in client).",
-      ),
+    request_timeout_ms: RequestTimeoutSchema,
     create_missing: z
       .boolean()
       .default(true)

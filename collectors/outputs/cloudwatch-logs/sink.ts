@@ -3,16 +3,17 @@ import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Logger } from "../../../core/log.js";
-import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../../core/metrics.js";
+import type { Counter, Gauge, Histogram } from "../../../core/metrics.js";
 import {
-  type Clock,
   RetryExhaustedError,
   type RetryOptions,
   retry,
   retryOptionsFromPolicy,
 } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
+import { AdaptiveConcurrency } from "../concurrency.js";
 import { BodyPool, type BodyWriter } from "../prebuilt-body.js";
+import type { AwsOutputDeps } from "../sdk-client.js";
 import { type CallFailure, classifyFailure, toRetryClass } from "./classify.js";
 import {
   CloudWatchLogsApi,
@@ -20,7 +21,6 @@ import {
   putLogEventsBody,
   type RejectedLogEventsInfo,
 } from "./client.js";
-import { AdaptiveConcurrency } from "./concurrency.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
 import { buildRequests } from "./request-builder.js";
 import { compileTemplate, type NameTemplate } from "./template.js";
@@ -29,16 +29,7 @@ export const OUTPUT_NAME = "cloudwatch_logs";
 
 export type { Logger, LogLevel } from "../../../core/log.js";
 
-export interface CloudWatchLogsOutputDeps {
-  /** SDK client; built from the config (region, endpoint, SDK retries off) when absent. */
-  client?: CloudWatchLogsClient;
-  metrics: MetricsRegistry;
-  /** Clock for the time-window checks. */
-  now?: () => number;
-  log?: Logger;
-  /** Clock and jitter source of the retry loop, so tests need not wait out backoffs. */
-  clock?: Clock;
-  random?: () => number;
+export interface CloudWatchLogsOutputDeps extends AwsOutputDeps<CloudWatchLogsClient> {
   /** Value of `{host}` for events without one, unless the config sets it; the machine's hostname by default. */
   hostname?: string;
 }

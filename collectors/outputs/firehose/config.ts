@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FIREHOSE } from "../../../core/limits.js";
+import { RequestTimeoutSchema } from "../sdk-client.js";
 
 /** Firehose stream names: 1–64 characters of letters, digits, `_`, `.` and `-`. */
 export const DELIVERY_STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -120,14 +121,7 @@ export const FirehoseOutputConfigSchema = z
       .describe(
         "Retries of throttled, unavailable and failed-network calls, and of the failed records of a partly failed call (only those are resent).",
       ),
-    request_timeout_ms: z
-      .number()
-      .int()
-      .positive()
-      .default(30_000)
-      .describe(
-        "Time one HTTP request may take before it is abandoned and retried (applies to the built-in client).",
-      ),
+    request_timeout_ms: RequestTimeoutSchema,
   })
   .strict()
   .refine((c) => c.min_concurrency <= c.max_concurrency, {

@@ -2,9 +2,8 @@ import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Logger } from "../../../core/log.js";
-import type { Counter, Gauge, Histogram, MetricsRegistry } from "../../../core/metrics.js";
+import type { Counter, Gauge, Histogram } from "../../../core/metrics.js";
 import {
-  type Clock,
   RetryExhaustedError,
   type RetryOptions,
   retry,
@@ -12,7 +11,8 @@ import {
   systemClock,
 } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
-import { AdaptiveConcurrency } from "../cloudwatch-logs/concurrency.js";
+import { AdaptiveConcurrency } from "../concurrency.js";
+import type { AwsOutputDeps } from "../sdk-client.js";
 import { classifyCallError, classifyRecordError, type Failure, toRetryClass } from "./classify.js";
 import { createFirehoseClient, FirehoseApi, type PutRecordBatchAnswer } from "./client.js";
 import type { FirehoseOutputConfig } from "./config.js";
@@ -22,17 +22,7 @@ export const OUTPUT_NAME = "firehose";
 
 export type { Logger, LogLevel } from "../../../core/log.js";
 
-export interface FirehoseOutputDeps {
-  /** SDK client; built from the config (region, endpoint, SDK retries off) when absent. */
-  client?: FirehoseClient;
-  metrics: MetricsRegistry;
-  /** Time source of the retry budget, when no `clock` is given. */
-  now?: () => number;
-  log?: Logger;
-  /** Clock and jitter source of the retry loop, so tests need not wait out backoffs. */
-  clock?: Clock;
-  random?: () => number;
-}
+export type FirehoseOutputDeps = AwsOutputDeps<FirehoseClient>;
 
 /** Thrown inside the retry loop while some records of a call still failed; never escapes it. */
 class RecordsFailedError extends Error {

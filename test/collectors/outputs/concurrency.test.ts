@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  AdaptiveConcurrency,
-  type Slot,
-} from "../../../../collectors/outputs/cloudwatch-logs/concurrency.js";
+import { AdaptiveConcurrency, type Slot } from "../../../collectors/outputs/concurrency.js";
 
 async function hold(limiter: AdaptiveConcurrency, n: number): Promise<Slot[]> {
   const slots: Slot[] = [];
