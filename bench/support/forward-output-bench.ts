@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { floorSeconds, packedForwardFrames, sendWithAcks } from "./forward-frames.js";
 import { startInstantAws } from "./instant-aws.js";
-import { cpuSeconds, listener, peakRssMiB, readCounter, round, startCli } from "./process-stats.js";
+import { cpuTimes, listener, peakRssMiB, readCounter, round, startCli } from "./process-stats.js";
 
 export interface ForwardOutputBench {
   bench: string;
@@ -63,8 +62,7 @@ export async function runForwardOutputBench(options: ForwardOutputBench): Promis
     const forward = new URL(listener(output(), "forward"));
     const metrics = `${listener(output(), "metrics").replace(/\/$/, "")}/metrics`;
     const pid = child.pid!;
-    const cpuBefore = cpuSeconds(pid);
-    const splitBefore = userSystemTicks(pid);
+    const splitBefore = cpuTimes(pid);
     const start = process.hrtime.bigint();
     await sendWithAcks(forward.hostname, Number(forward.port), frames, connections);
     const ackedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -75,9 +73,9 @@ export async function runForwardOutputBench(options: ForwardOutputBench): Promis
       await new Promise((r) => setTimeout(r, 20));
     }
     const deliveredSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    const splitAfter = userSystemTicks(pid);
-    const ticks = splitAfter.user - splitBefore.user + (splitAfter.system - splitBefore.system);
+    const splitAfter = cpuTimes(pid);
+    const user = splitAfter.user - splitBefore.user;
+    const cpu = user + (splitAfter.system - splitBefore.system);
     return {
       bench: options.bench,
       events,
@@ -89,7 +87,7 @@ export async function runForwardOutputBench(options: ForwardOutputBench): Promis
       acked_events_per_s: Math.round(events / ackedSeconds),
       cpu_seconds_per_million: round((cpu / events) * 1e6),
       // Kernel time is mostly the buffer's writes and fsyncs; user time is the JavaScript.
-      cpu_user_share: ticks > 0 ? round((splitAfter.user - splitBefore.user) / ticks) : 0,
+      cpu_user_share: cpu > 0 ? round(user / cpu) : 0,
       peak_rss_mib: round(peakRssMiB(pid)),
       at_endpoint: { log_events: aws.logEvents, records: aws.records, record_events: aws.recordEvents },
       floor: { what: "msgpackr decode of the same frames", events_per_s: Math.round(events / floor) },
@@ -101,11 +99,4 @@ export async function runForwardOutputBench(options: ForwardOutputBench): Promis
     await aws.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** utime and stime of a process, in clock ticks, from /proc. */
-function userSystemTicks(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(fields[11]), system: Number(fields[12]) };
 }

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { readCounter } from "../../bench/support/process-stats.js";
 import { type RunResult, runCli, startService } from "./cli-process.js";
 
 /**
@@ -70,19 +71,8 @@ export function runCliWithFakeAws(args: string[], timeoutMs = 60_000): Promise<R
 }
 
 /** Sums one Prometheus metric over the label sets whose text contains `labelFilter`. */
-export async function readMetric(metricsBase: string, name: string, labelFilter = ""): Promise<number> {
-  const text = await (await fetch(`${metricsBase}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split("\n")) {
-    if (
-      line.startsWith(name) &&
-      (line[name.length] === "{" || line[name.length] === " ") &&
-      line.includes(labelFilter)
-    ) {
-      total += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return total;
+export function readMetric(metricsBase: string, name: string, labelFilter = ""): Promise<number> {
+  return readCounter(`${metricsBase}/metrics`, name, labelFilter);
 }
 
 /** Polls `check` every `intervalMs` until it returns true; throws with `what` after `timeoutMs`. */
