@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fluent from "fluent-logger";
@@ -7,6 +7,7 @@ import { FakeCloudWatchLogs } from "../support/fake-cloudwatch-logs.js";
 import { eventTime, ForwardTestClient, pack, packedForwardFrame } from "../support/forward-client.js";
 import {
   type ForwardProcess,
+  readDeadLetters,
   readMetric,
   runCliWithFakeAws,
   startForward,
@@ -274,23 +275,9 @@ describe("logpipe forward to CloudWatch Logs", () => {
     );
     await forwarder.stop("SIGTERM");
 
-    const dlqDir = join(dataDir, "dead-letter");
-    const files = (await readdir(dlqDir)).filter((f) => f.endsWith(".ndjson"));
+    const { files, letters } = await readDeadLetters(dataDir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^cloudwatch_logs-\d{4}-\d{2}-\d{2}\.ndjson$/);
-    const letters = (await readFile(join(dlqDir, files[0]!), "utf8"))
-      .trim()
-      .split("\n")
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            output: string;
-            stage: string;
-            code: string;
-            reason: string;
-            event: { attrs: { seq: string } };
-          },
-      );
     expect(letters).toHaveLength(10);
     for (const letter of letters) {
       expect(letter).toMatchObject({ output: "cloudwatch_logs", stage: "sending", code: "too_old" });
@@ -309,7 +296,6 @@ describe("logpipe forward to CloudWatch Logs", () => {
       keptForLater: 0,
     });
     expect([...storedSeqs(fake).keys()].sort((a, b) => a - b)).toEqual(seqs);
-    const left = (await readdir(dlqDir)).filter((f) => f.endsWith(".ndjson"));
-    expect(left).toEqual([]);
+    expect((await readDeadLetters(dataDir)).files).toEqual([]);
   }, 40_000);
 });

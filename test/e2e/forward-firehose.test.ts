@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeFirehose } from "../support/fake-firehose.js";
 import {
   type ForwardProcess,
+  readDeadLetters,
   readMetric,
   runCliWithFakeAws,
   startForward,
@@ -105,23 +106,9 @@ describe("logpipe forward to Firehose", () => {
       /stats in=20 out\{firehose=16\} retried=\d+ dead_lettered=4 buffer_bytes=\d+/,
     );
     expect(seqsAt(fake)).toEqual(seqs.filter((s) => s % 5 !== 0));
-    const dlqDir = join(dataDir, "dead-letter");
-    const files = (await readdir(dlqDir)).filter((f) => f.endsWith(".ndjson"));
+    const { files, letters } = await readDeadLetters(dataDir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^firehose-\d{4}-\d{2}-\d{2}\.ndjson$/);
-    const letters = (await readFile(join(dlqDir, files[0]!), "utf8"))
-      .trim()
-      .split("\n")
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            output: string;
-            stage: string;
-            code: string;
-            reason: string;
-            event: { attrs: { seq: string } };
-          },
-      );
     expect(letters.map((l) => Number(l.event.attrs.seq)).sort((a, b) => a - b)).toEqual([0, 5, 10, 15]);
     for (const letter of letters) {
       expect(letter).toMatchObject({ output: "firehose", stage: "sending" });
@@ -140,6 +127,6 @@ describe("logpipe forward to Firehose", () => {
       keptForLater: 0,
     });
     expect(seqsAt(fake)).toEqual(seqs);
-    expect((await readdir(dlqDir)).filter((f) => f.endsWith(".ndjson"))).toEqual([]);
+    expect((await readDeadLetters(dataDir)).files).toEqual([]);
   }, 30_000);
 });

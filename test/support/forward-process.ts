@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { readCounter } from "../../bench/support/process-stats.js";
@@ -87,4 +87,28 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** One line of a dead-letter file, as the end-to-end tests read it. */
+export interface DeadLetterLine {
+  output: string;
+  stage: string;
+  code: string;
+  reason: string;
+  event: { attrs: { seq: string } };
+}
+
+/** The dead-letter files under `dataDir` and every letter in them. */
+export async function readDeadLetters(
+  dataDir: string,
+): Promise<{ files: string[]; letters: DeadLetterLine[] }> {
+  const dir = join(dataDir, "dead-letter");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".ndjson")).sort();
+  const letters: DeadLetterLine[] = [];
+  for (const file of files) {
+    for (const line of (await readFile(join(dir, file), "utf8")).split("\n")) {
+      if (line.trim() !== "") letters.push(JSON.parse(line) as DeadLetterLine);
+    }
+  }
+  return { files, letters };
 }
