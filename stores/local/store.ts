@@ -10,6 +10,7 @@ import {
   StatementType,
 } from "@duckdb/node-api";
 import type { z } from "zod";
+import { type ByteWriter, ByteWriterPool } from "../../core/bytes.js";
 import { parseDuration } from "../../core/duration.js";
 import { newEventId } from "../../core/event/incoming.js";
 import type { LogEvent } from "../../core/event/schema.js";
@@ -299,9 +300,9 @@ export class LocalStore implements Sink<LogEvent> {
   /**
    * Where an insert's lines are encoded, kept from one insert to the next (they run one at a
    * time): joining the lines into one string and encoding that allocates fresh memory twice per
-   * batch, and that cost more than DuckDB's parse of it.
+   * batch, and that cost more than DuckDB's parse of it. One oversized batch is not kept.
    */
-  private ingestBuffer = Buffer.allocUnsafe(0);
+  private readonly ingestBuffers = new ByteWriterPool(1, MAX_KEPT_INGEST_BUFFER);
 
   private constructor(
     private readonly config: LocalStoreConfig,
@@ -689,39 +690,30 @@ export class LocalStore implements Sink<LogEvent> {
       return (await statement.run()).rowsChanged;
     };
     const path = join(this.ingestDir, `${++this.ingestFiles}.ndjson`);
+    const writer = this.ingestBuffers.writer();
     let inserted: number;
     try {
-      await writeFile(path, this.encodeLines(lines));
+      await writeFile(path, LocalStore.encodeLines(lines, writer));
       inserted = await run(this.insertFile!, path);
     } catch (error) {
       // The JSON reader refuses a value of the wrong type that the lenient parse turns into NULL.
       if (!isDataError(error)) throw error;
       inserted = await run(this.insertText!, lines.join("\n"));
     } finally {
+      this.ingestBuffers.release(writer);
       await unlink(path).catch(() => undefined);
     }
     this.committedSeq = seq;
     return inserted;
   }
 
-  /** `lines` as UTF-8 NDJSON in `ingestBuffer`, which grows to the largest batch seen. */
-  private encodeLines(lines: readonly string[]): Buffer {
-    let buffer = this.ingestBuffer;
-    let length = 0;
+  /** `lines` as UTF-8 NDJSON, in the writer's kept buffer. */
+  private static encodeLines(lines: readonly string[], writer: ByteWriter): Buffer {
     for (const line of lines) {
-      // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-      const needed = length + line.length * 3 + 1;
-      if (needed > buffer.length) {
-        const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2, 1 << 20));
-        buffer.copy(grown, 0, 0, length);
-        buffer = grown;
-      }
-      length += buffer.write(line, length);
-      buffer[length++] = 0x0a;
+      writer.write(line);
+      writer.writeByte(0x0a);
     }
-    // One oversized batch should not pin its memory for the life of the store.
-    this.ingestBuffer = buffer.length <= MAX_KEPT_INGEST_BUFFER ? buffer : Buffer.allocUnsafe(0);
-    return buffer.subarray(0, length);
+    return writer.bytes();
   }
 
   private updateGauges(): void {

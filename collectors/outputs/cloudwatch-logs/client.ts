@@ -8,7 +8,8 @@ import {
   PutRetentionPolicyCommand,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { BodyWriter, REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { ByteWriter } from "../../../core/bytes.js";
+import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
 import { outputClientOptions } from "../sdk-client.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
 
@@ -66,7 +67,7 @@ export function putLogEventsBody(
   group: string,
   stream: string,
   events: ReadonlyArray<{ timestamp: number; message: string }>,
-  writer = new BodyWriter(Buffer.allocUnsafe(0)),
+  writer = new ByteWriter(),
 ): Buffer {
   writer.write(
     `{"logGroupName":${JSON.stringify(group)},"logStreamName":${JSON.stringify(stream)},"logEvents":[`,

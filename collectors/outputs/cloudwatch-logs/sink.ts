@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { type ByteWriter, ByteWriterPool } from "../../../core/bytes.js";
 import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Logger } from "../../../core/log.js";
@@ -12,7 +13,6 @@ import {
 } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
 import { AdaptiveConcurrency } from "../concurrency.js";
-import { BodyPool, type BodyWriter } from "../prebuilt-body.js";
 import type { AwsOutputDeps } from "../sdk-client.js";
 import { type CallFailure, classifyFailure, toRetryClass } from "./classify.js";
 import {
@@ -39,7 +39,7 @@ interface ReadyRequest {
   group: string;
   stream: string;
   /** Holds the request body; back to the pool once the request is finished. */
-  writer: BodyWriter;
+  writer: ByteWriter;
   /** Request size as CloudWatch Logs counts it. */
   bytes: number;
   /** Per event, in request order: its position in the write batch, and its time. */
@@ -71,7 +71,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
   private readonly groupsReady = new Map<string, Promise<void>>();
   private readonly streamsReady = new Map<string, Promise<void>>();
   private readonly inFlight = new InFlightWrites("cloudwatch_logs output");
-  private readonly bodies = new BodyPool();
+  private readonly bodies = new ByteWriterPool();
 
   private readonly sent: Counter;
   private readonly rejected: Counter;

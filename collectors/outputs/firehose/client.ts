@@ -4,7 +4,8 @@ import {
   type PutRecordBatchCommandInput,
   type PutRecordBatchCommandOutput,
 } from "@aws-sdk/client-firehose";
-import { BodyPool, BodyWriter, REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { ByteWriter, ByteWriterPool } from "../../../core/bytes.js";
+import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
 import { outputClientOptions } from "../sdk-client.js";
 import type { FirehoseOutputConfig } from "./config.js";
 
@@ -27,7 +28,7 @@ export interface PutRecordBatchAnswer {
 
 /** The calls the output makes; the only place the SDK is touched. */
 export class FirehoseApi {
-  private readonly bodies = new BodyPool();
+  private readonly bodies = new ByteWriterPool();
 
   constructor(private readonly client: FirehoseClient) {}
 
@@ -80,7 +81,7 @@ export class FirehoseApi {
 export function putRecordBatchBody(
   deliveryStream: string,
   records: readonly Uint8Array[],
-  writer = new BodyWriter(Buffer.allocUnsafe(0)),
+  writer = new ByteWriter(),
 ): Buffer {
   writer.write(`{"DeliveryStreamName":${JSON.stringify(deliveryStream)},"Records":[`);
   records.forEach((data, i) => {
