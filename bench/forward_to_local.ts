@@ -1,6 +1,6 @@
 /**
  * forward → local: PackedForward with acks into `logpipe up` (durable buffer → transforms →
- * DuckDB store), measured end to end until every event is in the store, against the floor of
+ * DuckDB store), measured end to end until every event is searchable in the store, against the floor of
  * decoding the same frames with msgpackr alone in the same run.
  *
  *   npm run build && node dist/bench/forward_to_local.js [events] [entries-per-chunk] [connections]
@@ -40,7 +40,8 @@ try {
   await sendWithAcks(forward.hostname, Number(forward.port), frames, connections);
   const ackedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   const deadline = Date.now() + 300_000;
-  while ((await readCounter(metrics, "logpipe_output_events_total", 'output="local-store"')) < events) {
+  // Searchable, not only accepted: rows loaded into the hot table.
+  while ((await readCounter(metrics, "logpipe_local_store_rows_written_total")) < events) {
     if (Date.now() > deadline) throw new Error("events did not all reach the store in 5 minutes");
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,5 +1,6 @@
 /**
- * Throughput of the local store's write path (events → DuckDB hot table, id-deduplicated) and of
+ * Throughput of the local store's write path (events → journal → DuckDB hot table, id-deduplicated,
+ * each case measured until every event is searchable) and of
  * its flush to Parquet lake files, on ~400-byte events shaped like real access logs. Cases:
  * sequential writes of one batch at a time (plain and sealed events), several concurrent writers
  * (their batches merge into one insert), redelivery of batches already stored (every event a
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     withStore(async (store) => {
       const written = await measure(events, async () => {
         for (const batch of batches) await store.write(batch);
+        await store.refresh();
       });
       let flushed = { files: 0, rows: 0 };
       const f = await measure(events, async () => {
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
     withStore((store) =>
       measure(events, async () => {
         for (const batch of sealed) await store.write(batch);
+        await store.refresh();
       }),
     ),
   );
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
             for (let b = w; b < batches.length; b += writers) await store.write(batches[b]!);
           }),
         );
+        await store.refresh();
       }),
     ),
   );
@@ -178,8 +182,10 @@ async function main(): Promise<void> {
   const redelivery = await best(() =>
     withStore(async (store) => {
       for (const batch of batches) await store.write(batch);
+      await store.refresh();
       const sample = await measure(events, async () => {
         for (const batch of batches) await store.write(batch);
+        await store.refresh();
       });
       const hot = store.stats().hotRows;
       if (hot !== events) throw new Error(`redelivery left ${hot} hot rows, expected ${events}`);

@@ -38,10 +38,18 @@ export async function startEmbeddedStack(config: LogpipeConfig, log: Logger): Pr
     { ...config.buffer, dir: join(dataDir, "buffer") },
     { consumers: [LOCAL_OUTPUT], metrics, log },
   );
-  const store = await LocalStore.open({ ...config.store, dir: join(dataDir, "store") }, { metrics, log });
+  const deadLetters = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
+  const store = await LocalStore.open(
+    { ...config.store, dir: join(dataDir, "store") },
+    {
+      metrics,
+      log,
+      deadLetter: (rejections) =>
+        deadLetters.write(rejections.map((r) => ({ ...r, output: LOCAL_OUTPUT, stage: "sending" }))),
+    },
+  );
   await store.start();
   const transform = createTransformer(config.transforms, { metrics });
-  const deadLetters = new DeadLetterWriter(join(dataDir, "dead-letter"), metrics);
   const pump = new DeliveryPump(buffer.consumer(LOCAL_OUTPUT), transform, store, deadLetters, metrics, {
     maxBatch: 5_000,
     concurrency: 1,

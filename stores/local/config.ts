@@ -36,6 +36,41 @@ const FlushSchema = z
   .strict()
   .describe("When rows of the hot table are written to lake files.");
 
+const RefreshSchema = z
+  .object({
+    interval_ms: z
+      .number()
+      .int()
+      .min(10)
+      .max(60_000)
+      .default(1_000)
+      .describe(
+        "Longest time an accepted event waits before it is loaded into the hot table and searchable (a search or SQL query loads everything accepted first).",
+      ),
+    max_rows: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .default(250_000)
+      .describe(
+        "Accepted events at which a load starts before the interval is up; larger loads cost DuckDB less per event.",
+      ),
+    max_backlog_rows: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(2_000_000)
+      .describe(
+        "Accepted events not yet loaded past which writes are refused as retryable, so the durable buffer holds them and applies backpressure.",
+      ),
+  })
+  .strict()
+  .describe(
+    "When accepted events, already durable in the store's journal, are loaded into the hot table (like OpenSearch's refresh).",
+  );
+
 const CompactionSchema = z
   .object({
     enabled: z.boolean().default(true).describe("Merge the small files of closed hours into one."),
@@ -83,6 +118,7 @@ const RetentionSchema = z
   .describe("Retention of the hot table and the lake.");
 
 const settings = {
+  refresh: RefreshSchema.prefault({}),
   flush: FlushSchema.prefault({}),
   compaction: CompactionSchema.prefault({}),
   retention: RetentionSchema.prefault({}),

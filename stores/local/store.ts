@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, rename, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import {
   type DuckDBConnection,
@@ -10,7 +10,7 @@ import {
   StatementType,
 } from "@duckdb/node-api";
 import type { z } from "zod";
-import { type ByteWriter, ByteWriterPool } from "../../core/bytes.js";
+import { ByteWriterPool } from "../../core/bytes.js";
 import { parseDuration } from "../../core/duration.js";
 import { newEventId } from "../../core/event/incoming.js";
 import type { LogEvent } from "../../core/event/schema.js";
@@ -21,6 +21,7 @@ import { type LakeFileEntry, planCompaction } from "./compaction.js";
 import { type LocalStoreConfig, LocalStoreConfigSchema } from "./config.js";
 import { encodeEvent, invalidReason } from "./encode.js";
 import { LocalQueryError, LocalStoreError, StoreLockedError } from "./errors.js";
+import { IngestJournal, type JournalFile } from "./journal.js";
 import {
   containsParquet,
   findParquet,
@@ -69,16 +70,22 @@ import { eventFromRow, jsonSafe } from "./values.js";
  * The embedded store: plays OpenSearch (search over the hot `events` table) and S3 + Athena
  * (Parquet lake files in the S3 layout, queried with SQL through the `logs` view).
  *
- * Writes. A batch becomes one NDJSON file (the JSON text a sealed event carries, so nothing is
- * serialised twice) that DuckDB's JSON reader inserts in one statement, stamped with a batch
- * sequence number (`_seq`). Nothing is parsed or copied value by value on the JS thread: binding
- * the batch as one string parameter took half as long as DuckDB's parse of it, all of it on the
- * JS thread, and the Appender took longer than the whole insert. The table has no primary key
- * (its index cost a fifth of every insert and grew in memory with the table); instead the
- * insert skips rows whose id is stored already at the same `@timestamp`, looking only at the
- * batch's time window, so a redelivered event is accepted and stored once. Writes that arrive while one runs are merged
- * into the next statement. `write` answers once DuckDB has committed the rows to its
- * write-ahead log.
+ * Writes. An accepted batch is first appended to the ingest journal (`journal.ts`): NDJSON
+ * lines (the JSON text a sealed event carries, so nothing is serialised twice), synced before
+ * `write` answers, so a write never waits for DuckDB. A load then inserts a whole journal file
+ * in one statement, DuckDB's JSON reader parsing it straight into column vectors, stamped with a
+ * sequence number (`_seq`). That happens at `refresh.max_rows` events or `refresh.interval_ms`
+ * after the first, and before every search and SQL query, which therefore see every event
+ * accepted before them: the model is OpenSearch's translog and refresh. Large loads are what
+ * make this fast: per row, DuckDB spends a third less on an insert of 250,000 rows than on
+ * inserts of 25,000, and the JS thread goes on with the next batches meanwhile.
+ *
+ * Nothing is parsed or copied value by value on the JS thread: binding rows as parameters took
+ * half as long as DuckDB's parse, all of it on the JS thread, and the Appender longer than the
+ * whole insert. The table has no primary key (its index cost a fifth of every insert and grew
+ * in memory with the table); instead a load skips rows whose id is stored already at the same
+ * `@timestamp`, looking only at the file's time window, and the journal file holds each such key
+ * once, so a redelivered event is accepted and stored once.
  *
  * Lake files. Rows with `_seq` above the flushed watermark are pending. A flush writes each
  * pending (service, dt, hour) to `part-<ulid>.parquet.tmp`, fsyncs, renames it into place, and
@@ -99,9 +106,18 @@ import { eventFromRow, jsonSafe } from "./values.js";
 export type StoreLogLevel = LogLevel;
 export type StoreLog = Logger;
 
+/** An accepted event DuckDB refused to store, for the dead-letter location. */
+export interface StoreRejection {
+  code: string;
+  reason: string;
+  event: unknown;
+}
+
 export interface LocalStoreDeps {
   metrics: MetricsRegistry;
   log?: StoreLog;
+  /** Where accepted events DuckDB refuses go; without it they are only counted and logged. */
+  deadLetter?: (rejections: StoreRejection[]) => Promise<void>;
   /** Clock for partition names, compaction and retention; defaults to `Date.now`. */
   now?: () => number;
 }
@@ -160,6 +176,8 @@ export interface LocalStoreStats {
   readOnly: boolean;
   dir: string;
   lakeDir: string;
+  /** Events accepted into the journal and not yet loaded into the hot table (not yet searchable). */
+  stagedRows: number;
   /** Rows in the hot table (searchable). */
   hotRows: number;
   /** Rows not yet in lake files. */
@@ -171,18 +189,13 @@ export interface LocalStoreStats {
 }
 
 export const DB_FILE_NAME = "logpipe.duckdb";
-/** Directory under the store dir for the NDJSON file of the insert that runs; emptied at open. */
+/** Directory under the store dir of the ingest journal (see `journal.ts`). */
 const INGEST_DIR = "ingest";
 const MAX_KEPT_INGEST_BUFFER = 64 * 1024 * 1024;
-/** Writes merged into one insert at most; bounds one insert's file and encoding buffer. */
+/** Writes merged into one journal append at most; bounds one append's encoding buffer. */
 const MAX_GROUP_ROWS = 50_000;
+const ACCEPTED: ItemOutcome = { status: "accepted" };
 const FLUSH_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
-
-/** Oldest and newest `@timestamp` of a batch, epoch ms. */
-interface TimeWindow {
-  from: number;
-  to: number;
-}
 
 interface QueuedWrite {
   events: LogEvent[];
@@ -192,6 +205,7 @@ interface QueuedWrite {
 interface StoreMetrics {
   rowsWritten: Counter;
   duplicates: Counter;
+  journalDiscarded: Counter;
   rejected: Counter;
   writeErrors: Counter;
   lakeFilesWritten: Counter;
@@ -202,6 +216,7 @@ interface StoreMetrics {
   retentionPartitions: Counter;
   maintenanceErrors: Counter;
   pendingRows: Gauge;
+  stagedRows: Gauge;
   hotRows: Gauge;
   lakeFiles: Gauge;
   lakeBytes: Gauge;
@@ -214,6 +229,10 @@ function storeMetrics(registry: MetricsRegistry): StoreMetrics {
     duplicates: registry.counter(
       `${p}_duplicates_total`,
       "Events accepted without storing: the id was stored already.",
+    ),
+    journalDiscarded: registry.counter(
+      `${p}_journal_lines_discarded_total`,
+      "Journal lines a crash left torn; their events were never acknowledged and come again from the buffer.",
     ),
     rejected: registry.counter(`${p}_rejected_total`, "Events the store refused, by code."),
     writeErrors: registry.counter(
@@ -244,6 +263,7 @@ function storeMetrics(registry: MetricsRegistry): StoreMetrics {
       "Failed flush, compaction or retention runs.",
     ),
     pendingRows: registry.gauge(`${p}_pending_rows`, "Rows not yet in lake files."),
+    stagedRows: registry.gauge(`${p}_staged_rows`, "Accepted events not yet loaded into the hot table."),
     hotRows: registry.gauge(`${p}_hot_rows`, "Rows in the hot table."),
     lakeFiles: registry.gauge(`${p}_lake_files`, "Lake files in the manifest."),
     lakeBytes: registry.gauge(`${p}_lake_bytes`, "Bytes of lake files in the manifest."),
@@ -295,12 +315,28 @@ export class LocalStore implements Sink<LogEvent> {
   private orphans: string[] = [];
   private insertFile: DuckDBPreparedStatement | undefined;
   private insertText: DuckDBPreparedStatement | undefined;
-  /** Names each insert's file; never reused, as DuckDB may cache a file it read by its path. */
-  private ingestFiles = 0;
+  private journal: IngestJournal | undefined;
+  /** Appends and seals of the journal, one at a time. */
+  private readonly journalLock = new Mutex();
+  /** Loads of the journal, one at a time, in order. */
+  private readonly loadLock = new Mutex();
   /**
-   * Where an insert's lines are encoded, kept from one insert to the next (they run one at a
+   * The `@timestamp` of every id in the journal file being appended to; `journaledAgain` holds
+   * `id\n@timestamp` of the rare id that came with a second `@timestamp`. Keyed by id alone, as
+   * building a combined key per event cost more than the lookup.
+   */
+  private readonly journaled = new Map<string, string>();
+  private readonly journaledAgain = new Set<string>();
+  /** Sealed journal files not loaded yet, oldest first. */
+  private readonly unloaded: JournalFile[] = [];
+  private stagedRows = 0;
+  private loadTimer: NodeJS.Timeout | undefined;
+  private loadQueued = false;
+  private readonly deadLetter: LocalStoreDeps["deadLetter"];
+  /**
+   * Where an append's lines are encoded, kept from one append to the next (they run one at a
    * time): joining the lines into one string and encoding that allocates fresh memory twice per
-   * batch, and that cost more than DuckDB's parse of it. One oversized batch is not kept.
+   * batch. One oversized batch is not kept.
    */
   private readonly ingestBuffers = new ByteWriterPool(1, MAX_KEPT_INGEST_BUFFER);
 
@@ -317,6 +353,7 @@ export class LocalStore implements Sink<LogEvent> {
     this.metrics = storeMetrics(deps.metrics);
     this.log = deps.log ?? (() => {});
     this.now = deps.now ?? Date.now;
+    this.deadLetter = deps.deadLetter;
   }
 
   /** Opens (creating if needed) the store in `config.dir`, recovering from an interrupted flush or compaction. */
@@ -441,10 +478,11 @@ export class LocalStore implements Sink<LogEvent> {
       for (const statement of schemaStatements()) await c.run(statement);
       await this.dropPrimaryKey();
       await this.removeUncommittedFiles();
-      await rm(this.ingestDir, { recursive: true, force: true });
-      await mkdir(this.ingestDir, { recursive: true });
       this.insertFile = await this.writer!.prepare(insertFileSql());
       this.insertText = await this.writer!.prepare(insertSql());
+      const { journal, leftovers } = await IngestJournal.open(join(this.dir, INGEST_DIR));
+      this.journal = journal;
+      this.unloaded.push(...leftovers);
     } else {
       this.orphans = (await c.runAndReadAll("SELECT path FROM lake_unlink"))
         .getRows()
@@ -465,10 +503,8 @@ export class LocalStore implements Sink<LogEvent> {
     this.lakeRows = bigintToNumber(lake[1]!);
     this.lakeBytes = bigintToNumber(lake[2]!);
     this.updateGauges();
-  }
-
-  private get ingestDir(): string {
-    return join(this.dir, INGEST_DIR);
+    // Events a previous process accepted and did not load; a failure leaves them for a retry.
+    if (this.unloaded.length > 0) await this.refresh().catch(() => undefined);
   }
 
   /** Stores made by earlier versions keyed `events` by id; the table is rebuilt once without. */
@@ -527,6 +563,9 @@ export class LocalStore implements Sink<LogEvent> {
       this.timers = [];
       await this.draining;
       if (!this.readOnly) {
+        // Whatever fails to load here stays journaled and is loaded at the next open.
+        await this.refresh().catch(() => undefined);
+        clearTimeout(this.loadTimer);
         try {
           await this.maintenance.run(() => this.flushNow());
         } catch (error) {
@@ -567,6 +606,10 @@ export class LocalStore implements Sink<LogEvent> {
     if (this.closing) {
       return batch.map(() => ({ status: "retryable", reason: "local store is shutting down" }));
     }
+    if (this.stagedRows >= this.config.refresh.max_backlog_rows) {
+      const reason = `local store is loading a backlog of ${this.stagedRows} events`;
+      return batch.map(() => ({ status: "retryable", reason }));
+    }
     const outcomes: ItemOutcome[] = new Array(batch.length);
     const valid: LogEvent[] = [];
     const positions: number[] = [];
@@ -596,6 +639,7 @@ export class LocalStore implements Sink<LogEvent> {
     });
   }
 
+  /** Appends queued writes to the journal, those that arrived together in one append. */
   private async drain(): Promise<void> {
     while (this.writeQueue.length > 0) {
       const group: QueuedWrite[] = [this.writeQueue.shift()!];
@@ -605,119 +649,225 @@ export class LocalStore implements Sink<LogEvent> {
         rows += next.events.length;
         group.push(next);
       }
-      const outcomes = await this.insertEvents(group.flatMap((w) => w.events));
-      let offset = 0;
-      for (const w of group) {
-        w.resolve(outcomes.slice(offset, offset + w.events.length));
-        offset += w.events.length;
-      }
+      const outcome = await this.append(group.flatMap((w) => w.events));
+      for (const w of group) w.resolve(w.events.map(() => outcome));
     }
   }
 
-  /** Inserts events (never throws): one outcome per event. */
-  private async insertEvents(events: LogEvent[]): Promise<ItemOutcome[]> {
-    const accepted: ItemOutcome = { status: "accepted" };
-    const outcomes: ItemOutcome[] = new Array(events.length).fill(accepted);
-    const seen = new Set<string>();
-    const unique: number[] = [];
-    const lines: string[] = [];
+  /**
+   * Appends events to the journal (never throws); they are accepted once it is synced. An event
+   * whose id and `@timestamp` the current journal file holds already is accepted without a
+   * second copy; the load finds those that the hot table holds.
+   */
+  private async append(events: LogEvent[]): Promise<ItemOutcome> {
+    const writer = this.ingestBuffers.writer();
+    const added: LogEvent[] = [];
     // The fixed ISO-8601 form `write` checked sorts as text in time order.
     let oldest = "";
     let newest = "";
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      if (seen.has(event.id)) continue;
-      seen.add(event.id);
-      unique.push(i);
-      lines.push(encodeEvent(event));
-      const at = event["@timestamp"];
-      if (oldest === "" || at < oldest) oldest = at;
-      if (at > newest) newest = at;
-    }
-    const inBatchDuplicates = events.length - unique.length;
-    if (inBatchDuplicates > 0) this.metrics.duplicates.inc(undefined, inBatchDuplicates);
-    await this.insertLines(lines, unique, { from: Date.parse(oldest), to: Date.parse(newest) }, outcomes);
-    return outcomes;
-  }
-
-  /**
-   * Inserts `lines` (events at `indexes`, `@timestamp` within `window`), filling `outcomes` for
-   * those that fail. A batch that fails because of its content is split in halves until the
-   * offending events are isolated.
-   */
-  private async insertLines(
-    lines: string[],
-    indexes: number[],
-    window: TimeWindow,
-    outcomes: ItemOutcome[],
-  ): Promise<void> {
     try {
-      const inserted = await this.runInsert(lines, window);
-      const duplicates = lines.length - inserted;
-      this.metrics.rowsWritten.inc(undefined, inserted);
-      if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
-      this.hotRows += inserted;
-      this.pendingRows += inserted;
-      this.updateGauges();
-      if (this.pendingRows >= this.config.flush.max_rows) this.requestFlush();
+      for (const event of events) {
+        const at = event["@timestamp"];
+        if (!this.markJournaled(event.id, at)) continue;
+        added.push(event);
+        writer.write(encodeEvent(event));
+        writer.writeByte(0x0a);
+        if (oldest === "" || at < oldest) oldest = at;
+        if (at > newest) newest = at;
+      }
+      if (added.length > 0) {
+        const bytes = writer.bytes();
+        const from = Date.parse(oldest);
+        const to = Date.parse(newest);
+        await this.journalLock.run(() => this.journal!.append(bytes, added.length, from, to));
+      }
     } catch (error) {
-      if (isDataError(error) && lines.length > 1) {
-        const half = Math.ceil(lines.length / 2);
-        await this.insertLines(lines.slice(0, half), indexes.slice(0, half), window, outcomes);
-        await this.insertLines(lines.slice(half), indexes.slice(half), window, outcomes);
-        return;
-      }
-      if (isDataError(error)) {
-        outcomes[indexes[0]!] = { status: "rejected", code: "store_rejected", reason: message(error) };
-        this.metrics.rejected.inc({ code: "store_rejected" });
-        return;
-      }
+      for (const event of added) this.unmarkJournaled(event.id, event["@timestamp"]);
       this.metrics.writeErrors.inc();
-      const reason = `local store insert failed: ${message(error)}`;
-      for (const i of indexes) outcomes[i] = { status: "retryable", reason };
-    }
-  }
-
-  /**
-   * One insert statement under a new sequence number; returns the rows stored. The file is only
-   * the statement's input: the rows are durable once DuckDB commits them to its log, so it is
-   * neither synced nor kept.
-   */
-  private async runInsert(lines: readonly string[], window: TimeWindow): Promise<number> {
-    const seq = this.committedSeq + 1;
-    const run = async (statement: DuckDBPreparedStatement, input: string) => {
-      statement.bind([input, seq, window.from, window.to]);
-      return (await statement.run()).rowsChanged;
-    };
-    const path = join(this.ingestDir, `${++this.ingestFiles}.ndjson`);
-    const writer = this.ingestBuffers.writer();
-    let inserted: number;
-    try {
-      await writeFile(path, LocalStore.encodeLines(lines, writer));
-      inserted = await run(this.insertFile!, path);
-    } catch (error) {
-      // The JSON reader refuses a value of the wrong type that the lenient parse turns into NULL.
-      if (!isDataError(error)) throw error;
-      inserted = await run(this.insertText!, lines.join("\n"));
+      return { status: "retryable", reason: `local store journal append failed: ${message(error)}` };
     } finally {
       this.ingestBuffers.release(writer);
-      await unlink(path).catch(() => undefined);
     }
-    this.committedSeq = seq;
-    return inserted;
+    const duplicates = events.length - added.length;
+    if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
+    this.stagedRows += added.length;
+    this.updateGauges();
+    this.scheduleLoad();
+    return ACCEPTED;
   }
 
-  /** `lines` as UTF-8 NDJSON, in the writer's kept buffer. */
-  private static encodeLines(lines: readonly string[], writer: ByteWriter): Buffer {
-    for (const line of lines) {
-      writer.write(line);
-      writer.writeByte(0x0a);
+  /** Records an event in the current journal file; false when it is there already. */
+  private markJournaled(id: string, at: string): boolean {
+    const first = this.journaled.get(id);
+    if (first === undefined) {
+      this.journaled.set(id, at);
+      return true;
     }
-    return writer.bytes();
+    if (first === at) return false;
+    const key = `${id}\n${at}`;
+    if (this.journaledAgain.has(key)) return false;
+    this.journaledAgain.add(key);
+    return true;
+  }
+
+  private unmarkJournaled(id: string, at: string): void {
+    if (this.journaled.get(id) === at) this.journaled.delete(id);
+    else this.journaledAgain.delete(`${id}\n${at}`);
+  }
+
+  // ---------------------------------------------------------------- loads (refresh)
+
+  /** Loads journaled events at `refresh.max_rows` or `refresh.interval_ms` after the first. */
+  private scheduleLoad(): void {
+    if (this.loadQueued || this.stagedRows === 0 || this.closing) return;
+    if (this.journal!.rows >= this.config.refresh.max_rows) {
+      this.startLoad();
+      return;
+    }
+    if (this.loadTimer !== undefined) return;
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = undefined;
+      this.startLoad();
+    }, this.config.refresh.interval_ms);
+    this.loadTimer.unref();
+  }
+
+  private startLoad(): void {
+    if (this.loadQueued) return;
+    this.loadQueued = true;
+    void this.refresh().catch(() => undefined);
+  }
+
+  /**
+   * Makes every event accepted so far searchable: loads the journal into the hot table. Searches
+   * and SQL do this first, so they see every accepted event.
+   */
+  refresh(): Promise<void> {
+    if (this.readOnly) return Promise.resolve();
+    return this.loadLock.run(async () => {
+      this.loadQueued = false;
+      clearTimeout(this.loadTimer);
+      this.loadTimer = undefined;
+      await this.loadJournal();
+    });
+  }
+
+  /** Loads sealed journal files in order; a file that fails to load stays first in line. */
+  private async loadJournal(): Promise<void> {
+    if (this.journal === undefined) return;
+    this.journaled.clear();
+    this.journaledAgain.clear();
+    this.unloaded.push(...(await this.journalLock.run(() => this.journal!.seal())));
+    try {
+      while (this.unloaded.length > 0) {
+        const file = this.unloaded[0]!;
+        await this.loadFile(file);
+        this.unloaded.shift();
+        await this.journal.remove(file);
+      }
+    } catch (error) {
+      this.metrics.writeErrors.inc();
+      this.log(
+        "error",
+        "local store: loading the journal failed; its events stay journaled and are tried again",
+        {
+          error: message(error),
+        },
+      );
+      this.scheduleRetry();
+      throw error;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closing || this.loadTimer !== undefined) return;
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = undefined;
+      this.startLoad();
+    }, this.config.refresh.interval_ms);
+    this.loadTimer.unref();
+  }
+
+  /**
+   * One journal file into the hot table under a new sequence number. DuckDB's strict JSON reader
+   * takes the file as it is; a value of the wrong type (or, in a file a crash left, a torn line)
+   * makes it fail, and the file's lines then go through the lenient parse instead.
+   */
+  private async loadFile(file: JournalFile): Promise<void> {
+    const seq = this.committedSeq + 1;
+    let inserted: number;
+    let rows = file.rows;
+    try {
+      this.insertFile!.bind([file.path, seq, file.from, file.to]);
+      inserted = (await this.insertFile!.run()).rowsChanged;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      const { lines, discarded } = await IngestJournal.salvage(file);
+      if (discarded > 0) {
+        this.metrics.journalDiscarded.inc(undefined, discarded);
+        this.log(
+          "warn",
+          "local store: dropped journal lines that are not events (a torn append; the buffer delivers them again)",
+          {
+            file: file.path,
+            lines: discarded,
+          },
+        );
+      }
+      rows = lines.length;
+      inserted = await this.insertLines(lines, seq, file);
+    }
+    this.committedSeq = seq;
+    const duplicates = rows - inserted;
+    this.metrics.rowsWritten.inc(undefined, inserted);
+    if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
+    this.hotRows += inserted;
+    this.pendingRows += inserted;
+    this.stagedRows = Math.max(0, this.stagedRows - file.rows);
+    this.updateGauges();
+    if (this.pendingRows >= this.config.flush.max_rows) this.requestFlush();
+  }
+
+  /**
+   * Inserts NDJSON lines leniently (a value of the wrong type becomes NULL); returns the rows
+   * stored. Lines that fail even so are split in halves until each culprit is alone, and that
+   * one is dead-lettered.
+   */
+  private async insertLines(lines: readonly string[], seq: number, window: JournalFile): Promise<number> {
+    if (lines.length === 0) return 0;
+    try {
+      this.insertText!.bind([lines.join("\n"), seq, window.from, window.to]);
+      return (await this.insertText!.run()).rowsChanged;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (lines.length > 1) {
+        const half = Math.ceil(lines.length / 2);
+        return (
+          (await this.insertLines(lines.slice(0, half), seq, window)) +
+          (await this.insertLines(lines.slice(half), seq, window))
+        );
+      }
+      await this.reject(lines[0]!, message(error));
+      return 0;
+    }
+  }
+
+  /** An accepted event DuckDB refuses: counted, logged and handed to the dead-letter location. */
+  private async reject(line: string, reason: string): Promise<void> {
+    this.metrics.rejected.inc({ code: "store_rejected" });
+    this.log("error", "local store: DuckDB refused an accepted event", { reason });
+    let event: unknown = line;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      // the line as it was
+    }
+    await this.deadLetter?.([{ code: "store_rejected", reason, event }]);
   }
 
   private updateGauges(): void {
     this.metrics.pendingRows.set(this.pendingRows);
+    this.metrics.stagedRows.set(this.stagedRows);
     this.metrics.hotRows.set(this.hotRows);
     this.metrics.lakeFiles.set(this.lakeFiles);
     this.metrics.lakeBytes.set(this.lakeBytes);
@@ -746,9 +896,10 @@ export class LocalStore implements Sink<LogEvent> {
     }
   }
 
-  /** Writes every pending row to lake files now. */
-  flush(): Promise<FlushResult> {
+  /** Writes every accepted event to lake files now. */
+  async flush(): Promise<FlushResult> {
     this.assertWritable();
+    await this.refresh();
     return this.maintenance.run(() => this.flushNow());
   }
 
@@ -989,9 +1140,14 @@ export class LocalStore implements Sink<LogEvent> {
 
   // ---------------------------------------------------------------- queries
 
-  /** Runs `body` on a fresh connection while no compaction swaps files under it. */
-  private query<T>(body: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (this.stopping) return Promise.reject(new LocalStoreError("store_closed", "local store is shut down"));
+  /**
+   * Runs `body` on a fresh connection while no compaction swaps files under it, after loading
+   * the journal, so the query sees every event accepted before it (a failed load is logged, and
+   * the query answers from what is loaded).
+   */
+  private async query<T>(body: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.stopping) throw new LocalStoreError("store_closed", "local store is shut down");
+    await this.refresh().catch(() => undefined);
     return this.lakeLock.shared(async () => {
       const connection = await this.instance.connect();
       try {
@@ -1041,17 +1197,20 @@ export class LocalStore implements Sink<LogEvent> {
    * Events that arrived after `cursor`, oldest first. Without a cursor nothing is returned and
    * the cursor points at the newest arrival, so a tail starts at "now".
    */
-  tailAfter(cursor: string | undefined, options: TailOptions): Promise<TailResult> {
+  async tailAfter(cursor: string | undefined, options: TailOptions): Promise<TailResult> {
+    const after = cursor === undefined ? undefined : decodeTailCursor(cursor);
+    if (cursor !== undefined && after === undefined) {
+      throw new LocalQueryError("bad_cursor", `not a tail cursor: ${cursor}`);
+    }
+    await this.refresh().catch(() => undefined);
     const upTo = this.committedSeq;
-    if (cursor === undefined) return Promise.resolve({ events: [], cursor: encodeTailCursor({ seq: upTo }) });
-    const after = decodeTailCursor(cursor);
-    if (after === undefined)
-      return Promise.reject(new LocalQueryError("bad_cursor", `not a tail cursor: ${cursor}`));
+    if (after === undefined) return { events: [], cursor: encodeTailCursor({ seq: upTo }) };
     return this.tail(options.where, { after, upToSeq: upTo, limit: options.limit });
   }
 
   /** Events with `@timestamp` at or after `since`, in arrival order, with a cursor to follow on. */
-  tailSince(since: Date, options: TailOptions): Promise<TailResult> {
+  async tailSince(since: Date, options: TailOptions): Promise<TailResult> {
+    await this.refresh().catch(() => undefined);
     return this.tail(options.where, {
       after: { seq: 0 },
       upToSeq: this.committedSeq,
@@ -1157,6 +1316,7 @@ export class LocalStore implements Sink<LogEvent> {
       readOnly: this.readOnly,
       dir: this.dir,
       lakeDir: this.lakeDir,
+      stagedRows: this.stagedRows,
       hotRows: this.hotRows,
       pendingRows: this.pendingRows,
       lakeFiles: this.lakeFiles,

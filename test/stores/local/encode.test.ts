@@ -19,7 +19,17 @@ describe("invalidReason", () => {
   });
 
   it.each([
+    "2024-02-29T23:59:59.999Z",
+    "2000-02-29T00:00:00.000Z",
+    "2026-12-31T00:00:00.000Z",
+    "1970-01-01T00:00:00.000Z",
+  ])("accepts the timestamp %s", (at) => {
+    expect(invalidReason({ ...valid, "@timestamp": at })).toBeUndefined();
+  });
+
+  it.each([
     ["a string", "not an event"],
+    ["February 29 of 1900", { ...valid, "@timestamp": "1900-02-29T10:00:00.000Z" }],
     ["null", null],
     ["an array", [valid]],
     ["no id", { ...valid, id: undefined }],
@@ -28,6 +38,13 @@ describe("invalidReason", () => {
     ["a timestamp without milliseconds", { ...valid, "@timestamp": "2026-01-05T10:00:00Z" }],
     ["a timestamp with an offset", { ...valid, "@timestamp": "2026-01-05T10:00:00.000+02:00" }],
     ["an impossible date", { ...valid, "@timestamp": "2026-13-45T10:00:00.000Z" }],
+    ["February 30", { ...valid, "@timestamp": "2026-02-30T10:00:00.000Z" }],
+    ["February 29 of a common year", { ...valid, "@timestamp": "2026-02-29T10:00:00.000Z" }],
+    ["April 31", { ...valid, "@timestamp": "2026-04-31T10:00:00.000Z" }],
+    ["hour 24", { ...valid, "@timestamp": "2026-01-05T24:00:00.000Z" }],
+    ["minute 60", { ...valid, "@timestamp": "2026-01-05T10:60:00.000Z" }],
+    ["second 60", { ...valid, "@timestamp": "2026-01-05T10:00:60.000Z" }],
+    ["day 0", { ...valid, "@timestamp": "2026-01-00T10:00:00.000Z" }],
     ["a numeric timestamp", { ...valid, "@timestamp": 1767607200000 }],
     ["no service", { ...valid, service: undefined }],
     ["a service too long for a path", { ...valid, service: "/".repeat(100) }],

@@ -68,7 +68,7 @@ describe("read-only open", () => {
     expect(await reader.write([event()])).toEqual([
       { status: "rejected", code: "store_read_only", reason: "store opened read-only" },
     ]);
-    expect(() => reader!.flush()).toThrow(/read-only/);
+    await expect(reader.flush()).rejects.toThrow(/read-only/);
   });
 
   it("says clearly when another process is using the store", async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, describe, expect, it } from "vitest";
@@ -118,7 +118,9 @@ describe("writing and searching", () => {
     const batches = Array.from({ length: 6 }, () => [event(), event()]);
     const outcomes = await Promise.all(batches.map((b) => h.store.write(b)));
     expect(outcomes.every((o) => o.length === 2 && o.every((x) => x.status === "accepted"))).toBe(true);
-    expect(h.store.stats().hotRows).toBe(12);
+    expect(h.store.stats()).toMatchObject({ stagedRows: 12, hotRows: 0 });
+    await h.store.refresh();
+    expect(h.store.stats()).toMatchObject({ stagedRows: 0, hotRows: 12 });
   });
 });
 
@@ -168,6 +170,16 @@ describe("duplicates", () => {
     await h.store.write([odd]);
     expect(await h.store.write([{ ...odd }])).toEqual([{ status: "accepted" }]);
     expect((await h.store.sql(`SELECT count(*) FROM events WHERE id = '${odd.id}'`)).rows).toEqual([[1]]);
+  });
+
+  it("keeps each (id, @timestamp) once when copies of both arrive before a load", async () => {
+    h = await openHarness();
+    const first = event({ at: T0 });
+    const second = { ...first, "@timestamp": new Date(T0 + 1).toISOString() };
+    await h.store.write([first, second]);
+    await h.store.write([{ ...second }, { ...first }, { ...second }]);
+    expect(await h.store.search({ where: `"id" = $1`, params: [first.id] }, { limit: 10 })).toHaveLength(2);
+    expect(h.metrics.snapshot()["logpipe_local_store_duplicates_total"]).toBe(3);
   });
 
   it("keeps an id once even when its copies arrive in concurrent writes", async () => {
@@ -341,14 +353,68 @@ describe("stores made by earlier versions", () => {
 });
 
 describe("lifecycle", () => {
-  it("removes insert files a crash left behind when it opens", async () => {
+  it("loads at open what a crash left journaled, dropping a torn line and storing nothing twice", async () => {
     h = await openHarness();
-    const stale = join(h.dataDir, "store", "ingest", "7.ndjson");
-    await writeFile(stale, "{}\n");
+    const stored = event();
+    await h.store.write([stored]);
+    await h.store.refresh();
+    const journaled = event();
+    const line = (e: LogEvent) => JSON.stringify(e);
+    await writeFile(
+      join(h.dataDir, "store", "ingest", "7.ndjson"),
+      `${line(journaled)}\n${line(stored)}\n${line(event()).slice(0, 40)}`,
+    );
+    await writeFile(join(h.dataDir, "store", "ingest", "8.ndjson"), `${line(journaled)}\n`);
     await h.reopen();
-    expect(existsSync(stale)).toBe(false);
-    await h.store.write([event()]);
-    expect(h.store.stats().hotRows).toBe(1);
+    expect(existsSync(join(h.dataDir, "store", "ingest", "7.ndjson"))).toBe(false);
+    expect(h.store.stats().hotRows).toBe(2);
+    expect(ids(await h.store.search(undefined, { limit: 10 })).sort()).toEqual(
+      [stored.id, journaled.id].sort(),
+    );
+    expect(h.metrics.snapshot()["logpipe_local_store_journal_lines_discarded_total"]).toBe(1);
+    const fresh = event();
+    await h.store.write([fresh]);
+    expect(await h.store.search(undefined, { limit: 10 })).toHaveLength(3);
+  });
+
+  it("answers a write once it is journaled and makes it searchable within the refresh interval", async () => {
+    h = await openHarness({ refresh: { interval_ms: 50 } });
+    await h.store.write([event(), event()]);
+    expect(h.store.stats()).toMatchObject({ stagedRows: 2, hotRows: 0 });
+    const deadline = Date.now() + 10_000;
+    while (h.store.stats().hotRows < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(h.store.stats()).toMatchObject({ stagedRows: 0, hotRows: 2 });
+    expect(h.metrics.snapshot()["logpipe_local_store_rows_written_total"]).toBe(2);
+  });
+
+  it("loads as soon as refresh.max_rows events are journaled", async () => {
+    h = await openHarness({ refresh: { interval_ms: 60_000, max_rows: 3 } });
+    await h.store.write([event(), event(), event()]);
+    const deadline = Date.now() + 10_000;
+    while (h.store.stats().hotRows < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(h.store.stats().hotRows).toBe(3);
+  });
+
+  it("answers writes as retryable past max_backlog_rows, and takes them again once loaded", async () => {
+    h = await openHarness({ refresh: { interval_ms: 60_000, max_backlog_rows: 2 } });
+    expect(await h.store.write([event(), event()])).toEqual([{ status: "accepted" }, { status: "accepted" }]);
+    const refused = await h.store.write([event()]);
+    expect(refused[0]).toMatchObject({ status: "retryable", reason: expect.stringContaining("backlog") });
+    await h.store.refresh();
+    expect(await h.store.write([event()])).toEqual([{ status: "accepted" }]);
+  });
+
+  it("answers a write it could not journal as retryable and stores it once when sent again", async () => {
+    h = await openHarness();
+    await rm(join(h.dataDir, "store", "ingest"), { recursive: true });
+    const batch = [event(), event()];
+    const failed = await h.store.write(batch);
+    expect(failed.map((o) => o.status)).toEqual(["retryable", "retryable"]);
+    expect(failed[0]).toMatchObject({ reason: expect.stringContaining("journal append failed") });
+    expect(h.metrics.snapshot()["logpipe_local_store_write_errors_total"]).toBe(1);
+    await mkdir(join(h.dataDir, "store", "ingest"));
+    expect(await h.store.write(batch)).toEqual([{ status: "accepted" }, { status: "accepted" }]);
+    expect(await h.store.search(undefined, { limit: 10 })).toHaveLength(2);
   });
 
   it("shuts down twice, without start, and answers writes afterwards as retryable", async () => {
