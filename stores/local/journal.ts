@@ -23,6 +23,8 @@ export interface JournalFile {
   /** Oldest and newest `@timestamp` appended, epoch ms; the widest range for a file found at open. */
   from: number;
   to: number;
+  /** Whether the file may hold an event (id and `@timestamp`) twice; always for a file found at open. */
+  repeats: boolean;
 }
 
 /** Epoch ms bounds that contain every `@timestamp` the store accepts. */
@@ -53,7 +55,12 @@ export class IngestJournal {
       .filter((name) => name.endsWith(SUFFIX) && /^\d+$/.test(name.slice(0, -SUFFIX.length)))
       .map(fileNumber)
       .sort((a, b) => a - b);
-    const leftovers = numbers.map((n) => ({ path: join(dir, `${n}${SUFFIX}`), rows: 0, ...ALL_TIME }));
+    const leftovers = numbers.map((n) => ({
+      path: join(dir, `${n}${SUFFIX}`),
+      rows: 0,
+      ...ALL_TIME,
+      repeats: true,
+    }));
     return { journal: new IngestJournal(dir, (numbers.at(-1) ?? 0) + 1), leftovers };
   }
 
@@ -63,15 +70,16 @@ export class IngestJournal {
   }
 
   /**
-   * Appends `bytes` (whole NDJSON lines of `rows` events within `[from, to]`) and syncs them.
+   * Appends `bytes` (whole NDJSON lines of `rows` events within `[from, to]`, `repeats` when
+   * one of them may be in the file already) and syncs them.
    * On failure the file is cut back to its previous length (or, if that fails too, closed and
    * set aside with only whole appends counted as lost to the store: they were never answered).
    */
-  async append(bytes: Uint8Array, rows: number, from: number, to: number): Promise<void> {
+  async append(bytes: Uint8Array, rows: number, from: number, to: number, repeats: boolean): Promise<void> {
     if (this.handle === undefined || this.current === undefined) {
       const path = join(this.dir, `${this.next++}${SUFFIX}`);
       this.handle = await open(path, "wx");
-      this.current = { path, rows: 0, from, to };
+      this.current = { path, rows: 0, from, to, repeats: false };
       this.length = 0;
     }
     const handle = this.handle;
@@ -98,6 +106,7 @@ export class IngestJournal {
     this.length += bytes.length;
     const file = this.current;
     file.rows += rows;
+    if (repeats) file.repeats = true;
     if (from < file.from) file.from = from;
     if (to > file.to) file.to = to;
   }
@@ -150,5 +159,72 @@ export class IngestJournal {
     }
     if (discarded > 0) await writeFile(file.path, lines.length > 0 ? `${lines.join("\n")}\n` : "");
     return { lines, discarded };
+  }
+}
+
+/**
+ * Which `(id, @timestamp)` pairs a journal file may hold already, as 64-bit fingerprints in an
+ * open-addressed table. A JS Map of the strings cost more than a microsecond per event and kept
+ * every string alive into the old generation; this costs a hash over the characters. A match
+ * may be a collision, so it never drops an event: it only marks the file as one whose load
+ * removes repeats (odds of a false match are about n²/2⁶⁵ for n events).
+ */
+export class FingerprintSet {
+  /** Pairs of 32-bit halves; [0, 0] is an empty slot. */
+  private table = new Int32Array(2 * 1024);
+  private size = 0;
+
+  /** Adds the pair; true when it (or a colliding pair) was added before. */
+  add(id: string, at: string): boolean {
+    // FNV-1a twice, with different offsets and primes, over `id`, a separator and `at`.
+    let a = 0x811c9dc5;
+    let b = 0x050c5d1f;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000199);
+    }
+    a = Math.imul(a ^ 0x0a, 0x01000193);
+    b = Math.imul(b ^ 0x0a, 0x01000199);
+    for (let i = 0; i < at.length; i++) {
+      const c = at.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000199);
+    }
+    if (a === 0 && b === 0) a = 1;
+    if (this.insert(a, b)) return true;
+    if (++this.size * 2 > this.table.length / 2) this.grow();
+    return false;
+  }
+
+  clear(): void {
+    if (this.size > 0) this.table.fill(0);
+    this.size = 0;
+  }
+
+  /** True when `(a, b)` is present; else stores it. */
+  private insert(a: number, b: number): boolean {
+    const table = this.table;
+    const mask = table.length / 2 - 1;
+    let slot = (a ^ (b >>> 7)) & mask;
+    for (;;) {
+      const x = table[2 * slot]!;
+      const y = table[2 * slot + 1]!;
+      if (x === 0 && y === 0) {
+        table[2 * slot] = a;
+        table[2 * slot + 1] = b;
+        return false;
+      }
+      if (x === a && y === b) return true;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i]!, old[i + 1]!);
+    }
   }
 }

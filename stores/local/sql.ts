@@ -97,17 +97,24 @@ const NOT_STORED = [
   `AND h.${ID} = b.${ID} AND h.${TS} = b.${TS})`,
 ].join(" ");
 
+/** Keeps the first row of each `(id, @timestamp)` of a source that may repeat one. */
+const onceEach = (source: string) =>
+  `(SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY ${ID}, ${TS}) = 1)`;
+
 /**
  * Inserts the NDJSON file `$1` (one event per line) under sequence number `$2`, skipping events
  * already stored (see `NOT_STORED`). DuckDB's JSON reader parses the file straight into column
  * vectors: no value crosses from JS, and nothing is parsed on the JS thread. It is strict, so a
- * value of the wrong type fails the statement; `insertSql` then takes the batch.
+ * value of the wrong type fails the statement; `insertSql` then takes the batch. `repeats`: the
+ * file may hold an event twice, and only its first copy is inserted (this costs more than the
+ * insert itself, so it is asked for only then).
  */
-export function insertFileSql(): string {
+export function insertFileSql(repeats = false): string {
+  const source = `read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS})`;
   return [
     `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
     `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT`,
-    `FROM read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS}) b`,
+    `FROM ${repeats ? onceEach(source) : source} b`,
     `WHERE ${NOT_STORED}`,
   ].join(" ");
 }
@@ -117,12 +124,12 @@ export function insertFileSql(): string {
  * into DuckDB on the JS thread), but lenient like a cast, a value of the wrong type becoming
  * NULL, which keeps one odd event from failing its batch.
  */
-export function insertSql(): string {
+export function insertSql(repeats = false): string {
+  const source = `(SELECT unnest(from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)})) FROM (SELECT unnest(string_split($1, chr(10))) AS line))`;
   return [
     `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
-    `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT FROM (`,
-    `SELECT unnest(from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)}))`,
-    `FROM (SELECT unnest(string_split($1, chr(10))) AS line)) b`,
+    `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT`,
+    `FROM ${repeats ? onceEach(source) : source} b`,
     `WHERE ${NOT_STORED}`,
   ].join(" ");
 }

@@ -21,7 +21,7 @@ import { type LakeFileEntry, planCompaction } from "./compaction.js";
 import { type LocalStoreConfig, LocalStoreConfigSchema } from "./config.js";
 import { encodeEvent, invalidReason } from "./encode.js";
 import { LocalQueryError, LocalStoreError, StoreLockedError } from "./errors.js";
-import { IngestJournal, type JournalFile } from "./journal.js";
+import { FingerprintSet, IngestJournal, type JournalFile } from "./journal.js";
 import {
   containsParquet,
   findParquet,
@@ -313,20 +313,18 @@ export class LocalStore implements Sink<LogEvent> {
   private lastFlushAt: number | undefined;
   /** Read-only opens: files a crashed writer left behind, hidden from the `logs` view. */
   private orphans: string[] = [];
+  /** Inserts of a journal file, strict and lenient, each without and with removal of repeats. */
   private insertFile: DuckDBPreparedStatement | undefined;
+  private insertFileOnce: DuckDBPreparedStatement | undefined;
   private insertText: DuckDBPreparedStatement | undefined;
+  private insertTextOnce: DuckDBPreparedStatement | undefined;
   private journal: IngestJournal | undefined;
   /** Appends and seals of the journal, one at a time. */
   private readonly journalLock = new Mutex();
   /** Loads of the journal, one at a time, in order. */
   private readonly loadLock = new Mutex();
-  /**
-   * The `@timestamp` of every id in the journal file being appended to; `journaledAgain` holds
-   * `id\n@timestamp` of the rare id that came with a second `@timestamp`. Keyed by id alone, as
-   * building a combined key per event cost more than the lookup.
-   */
-  private readonly journaled = new Map<string, string>();
-  private readonly journaledAgain = new Set<string>();
+  /** Fingerprints of the events in the journal file being appended to. */
+  private readonly journaled = new FingerprintSet();
   /** Sealed journal files not loaded yet, oldest first. */
   private readonly unloaded: JournalFile[] = [];
   private stagedRows = 0;
@@ -479,7 +477,9 @@ export class LocalStore implements Sink<LogEvent> {
       await this.dropPrimaryKey();
       await this.removeUncommittedFiles();
       this.insertFile = await this.writer!.prepare(insertFileSql());
+      this.insertFileOnce = await this.writer!.prepare(insertFileSql(true));
       this.insertText = await this.writer!.prepare(insertSql());
+      this.insertTextOnce = await this.writer!.prepare(insertSql(true));
       const { journal, leftovers } = await IngestJournal.open(join(this.dir, INGEST_DIR));
       this.journal = journal;
       this.unloaded.push(...leftovers);
@@ -582,8 +582,13 @@ export class LocalStore implements Sink<LogEvent> {
       // Wait for running queries (they hold the lake lock shared) before closing under them.
       await this.lakeLock.exclusive(async () => {
         await this.maintenance.run(async () => {
-          this.insertFile?.destroySync();
-          this.insertText?.destroySync();
+          for (const statement of [
+            this.insertFile,
+            this.insertFileOnce,
+            this.insertText,
+            this.insertTextOnce,
+          ])
+            statement?.destroySync();
           this.writer?.closeSync();
           this.maint.closeSync();
           this.instance.closeSync();
@@ -655,64 +660,44 @@ export class LocalStore implements Sink<LogEvent> {
   }
 
   /**
-   * Appends events to the journal (never throws); they are accepted once it is synced. An event
-   * whose id and `@timestamp` the current journal file holds already is accepted without a
-   * second copy; the load finds those that the hot table holds.
+   * Appends events to the journal (never throws); they are accepted once it is synced. Encoding
+   * happens under the journal's lock so that the fingerprints recorded belong to the file the
+   * lines go to.
    */
   private async append(events: LogEvent[]): Promise<ItemOutcome> {
     const writer = this.ingestBuffers.writer();
-    const added: LogEvent[] = [];
-    // The fixed ISO-8601 form `write` checked sorts as text in time order.
-    let oldest = "";
-    let newest = "";
     try {
-      for (const event of events) {
-        const at = event["@timestamp"];
-        if (!this.markJournaled(event.id, at)) continue;
-        added.push(event);
-        writer.write(encodeEvent(event));
-        writer.writeByte(0x0a);
-        if (oldest === "" || at < oldest) oldest = at;
-        if (at > newest) newest = at;
-      }
-      if (added.length > 0) {
-        const bytes = writer.bytes();
-        const from = Date.parse(oldest);
-        const to = Date.parse(newest);
-        await this.journalLock.run(() => this.journal!.append(bytes, added.length, from, to));
-      }
+      await this.journalLock.run(async () => {
+        let repeats = false;
+        // The fixed ISO-8601 form `write` checked sorts as text in time order.
+        let oldest = events[0]!["@timestamp"];
+        let newest = oldest;
+        for (const event of events) {
+          const at = event["@timestamp"];
+          if (this.journaled.add(event.id, at)) repeats = true;
+          writer.write(encodeEvent(event));
+          writer.writeByte(0x0a);
+          if (at < oldest) oldest = at;
+          else if (at > newest) newest = at;
+        }
+        await this.journal!.append(
+          writer.bytes(),
+          events.length,
+          Date.parse(oldest),
+          Date.parse(newest),
+          repeats,
+        );
+      });
     } catch (error) {
-      for (const event of added) this.unmarkJournaled(event.id, event["@timestamp"]);
       this.metrics.writeErrors.inc();
       return { status: "retryable", reason: `local store journal append failed: ${message(error)}` };
     } finally {
       this.ingestBuffers.release(writer);
     }
-    const duplicates = events.length - added.length;
-    if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
-    this.stagedRows += added.length;
+    this.stagedRows += events.length;
     this.updateGauges();
     this.scheduleLoad();
     return ACCEPTED;
-  }
-
-  /** Records an event in the current journal file; false when it is there already. */
-  private markJournaled(id: string, at: string): boolean {
-    const first = this.journaled.get(id);
-    if (first === undefined) {
-      this.journaled.set(id, at);
-      return true;
-    }
-    if (first === at) return false;
-    const key = `${id}\n${at}`;
-    if (this.journaledAgain.has(key)) return false;
-    this.journaledAgain.add(key);
-    return true;
-  }
-
-  private unmarkJournaled(id: string, at: string): void {
-    if (this.journaled.get(id) === at) this.journaled.delete(id);
-    else this.journaledAgain.delete(`${id}\n${at}`);
   }
 
   // ---------------------------------------------------------------- loads (refresh)
@@ -755,9 +740,11 @@ export class LocalStore implements Sink<LogEvent> {
   /** Loads sealed journal files in order; a file that fails to load stays first in line. */
   private async loadJournal(): Promise<void> {
     if (this.journal === undefined) return;
-    this.journaled.clear();
-    this.journaledAgain.clear();
-    this.unloaded.push(...(await this.journalLock.run(() => this.journal!.seal())));
+    const sealed = await this.journalLock.run(() => {
+      this.journaled.clear();
+      return this.journal!.seal();
+    });
+    this.unloaded.push(...sealed);
     try {
       while (this.unloaded.length > 0) {
         const file = this.unloaded[0]!;
@@ -798,8 +785,9 @@ export class LocalStore implements Sink<LogEvent> {
     let inserted: number;
     let rows = file.rows;
     try {
-      this.insertFile!.bind([file.path, seq, file.from, file.to]);
-      inserted = (await this.insertFile!.run()).rowsChanged;
+      const statement = file.repeats ? this.insertFileOnce! : this.insertFile!;
+      statement.bind([file.path, seq, file.from, file.to]);
+      inserted = (await statement.run()).rowsChanged;
     } catch (error) {
       if (!isDataError(error)) throw error;
       const { lines, discarded } = await IngestJournal.salvage(file);
@@ -836,8 +824,9 @@ export class LocalStore implements Sink<LogEvent> {
   private async insertLines(lines: readonly string[], seq: number, window: JournalFile): Promise<number> {
     if (lines.length === 0) return 0;
     try {
-      this.insertText!.bind([lines.join("\n"), seq, window.from, window.to]);
-      return (await this.insertText!.run()).rowsChanged;
+      const statement = window.repeats ? this.insertTextOnce! : this.insertText!;
+      statement.bind([lines.join("\n"), seq, window.from, window.to]);
+      return (await statement.run()).rowsChanged;
     } catch (error) {
       if (!isDataError(error)) throw error;
       if (lines.length > 1) {

@@ -30,6 +30,10 @@ describe("invalidReason", () => {
   it.each([
     ["a string", "not an event"],
     ["February 29 of 1900", { ...valid, "@timestamp": "1900-02-29T10:00:00.000Z" }],
+    ["a letter for a digit", { ...valid, "@timestamp": "2026-0a-05T10:00:00.000Z" }],
+    ["a letter in the milliseconds", { ...valid, "@timestamp": "2026-01-05T10:00:00.00xZ" }],
+    ["a space for the T", { ...valid, "@timestamp": "2026-01-05 10:00:00.000Z" }],
+    ["a trailing character", { ...valid, "@timestamp": "2026-01-05T10:00:00.000Z " }],
     ["null", null],
     ["an array", [valid]],
     ["no id", { ...valid, id: undefined }],

@@ -89,10 +89,17 @@ describe("statements run against DuckDB", () => {
   });
 
   it("bounds the redelivery check with constants of the column's type, so row groups can be skipped", () => {
-    for (const sql of [insertFileSql(), insertSql()]) {
+    for (const sql of [insertFileSql(), insertSql(), insertFileSql(true), insertSql(true)]) {
       expect(sql).toContain(
         `"@timestamp" BETWEEN epoch_ms($3::BIGINT)::TIMESTAMP_MS AND epoch_ms($4::BIGINT)::TIMESTAMP_MS`,
       );
+    }
+  });
+
+  it("removes repeats within the source only when asked to", () => {
+    for (const build of [insertFileSql, insertSql]) {
+      expect(build()).not.toContain("QUALIFY");
+      expect(build(true)).toContain(`QUALIFY row_number() OVER (PARTITION BY "id", "@timestamp") = 1`);
     }
   });
 
