@@ -1,6 +1,6 @@
 /**
  * forward → local: PackedForward with acks into `logpipe up` (durable buffer → transforms →
- * DuckDB store), measured end to end until every event is searchable in the store, against the floor of
+ * DuckDB store), measured end to end until a query finds every event, against the floor of
  * decoding the same frames with msgpackr alone in the same run.
  *
  *   npm run build && node dist/bench/forward_to_local.js [events] [entries-per-chunk] [connections]
@@ -14,6 +14,18 @@ import { cpuSeconds, listener, peakRssMiB, readCounter, round, startCli } from "
 const events = Number(process.argv[2] ?? 300_000);
 const perChunk = Number(process.argv[3] ?? 1_000);
 const connections = Number(process.argv[4] ?? 4);
+
+/** Events in the store, by a SQL query through the running stack's API. */
+async function countEvents(api: string): Promise<number> {
+  const response = await fetch(`${api}/sql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "SELECT count(*) FROM events" }),
+  });
+  if (!response.ok) throw new Error(`sql answered ${response.status}: ${await response.text()}`);
+  const { rows } = (await response.json()) as { rows: unknown[][] };
+  return Number(rows[0]?.[0]);
+}
 
 const frames = packedForwardFrames(events, perChunk, Date.now() - 60_000);
 
@@ -33,18 +45,22 @@ const { child, output } = await startCli([
 ]);
 try {
   const forward = new URL(listener(output(), "forward"));
-  const metrics = `${listener(output(), "api")}/metrics`;
+  const api = listener(output(), "api");
+  const metrics = `${api}/metrics`;
   const pid = child.pid!;
   const cpuBefore = cpuSeconds(pid);
   const start = process.hrtime.bigint();
   await sendWithAcks(forward.hostname, Number(forward.port), frames, connections);
   const ackedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   const deadline = Date.now() + 300_000;
-  // Searchable, not only accepted: rows loaded into the hot table.
-  while ((await readCounter(metrics, "logpipe_local_store_rows_written_total")) < events) {
+  // Every event accepted by the store, then the moment a query finds them all: a query loads
+  // whatever the store accepted and has not made searchable yet, as a user's search would.
+  while ((await readCounter(metrics, "logpipe_output_events_total", 'output="local-store"')) < events) {
     if (Date.now() > deadline) throw new Error("events did not all reach the store in 5 minutes");
     await new Promise((r) => setTimeout(r, 20));
   }
+  const found = await countEvents(api);
+  if (found !== events) throw new Error(`a search found ${found} events of ${events}`);
   const storedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = cpuSeconds(pid) - cpuBefore;
   const result = {

@@ -23,8 +23,10 @@ const FlushSchema = z
       .int()
       .min(1)
       .max(10_000_000)
-      .default(100_000)
-      .describe("Rows not yet in lake files at which a flush to Parquet starts."),
+      .default(1_000_000)
+      .describe(
+        "Rows not yet in lake files at which a flush to Parquet starts; fewer, larger files need no compaction later.",
+      ),
     interval_ms: z
       .number()
       .int()
@@ -43,9 +45,9 @@ const RefreshSchema = z
       .int()
       .min(10)
       .max(60_000)
-      .default(1_000)
+      .default(2_000)
       .describe(
-        "Longest time an accepted event waits before it is loaded into the hot table and searchable (a search or SQL query loads everything accepted first).",
+        "Longest time an accepted event waits before it is loaded into the hot table (a search, SQL query or tail loads everything accepted first, so this does not delay them).",
       ),
     max_rows: z
       .number()
@@ -133,7 +135,9 @@ const settings = {
     .min(1)
     .max(256)
     .optional()
-    .describe("Worker threads of DuckDB; defaults to the number of cores."),
+    .describe(
+      "Worker threads of DuckDB; defaults to the number of cores less one, which the pipeline itself needs (all cores when the CLI opens the store read-only).",
+    ),
   sql_max_rows: z
     .number()
     .int()

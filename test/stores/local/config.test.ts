@@ -4,7 +4,8 @@ import { LocalStoreConfigSchema, LocalStoreSettingsSchema } from "../../../store
 describe("LocalStoreConfigSchema", () => {
   it("fills every default from just a directory", () => {
     const config = LocalStoreConfigSchema.parse({ dir: "/data/store" });
-    expect(config.flush).toEqual({ max_rows: 100_000, interval_ms: 60_000 });
+    expect(config.refresh).toEqual({ interval_ms: 2_000, max_rows: 250_000, max_backlog_rows: 2_000_000 });
+    expect(config.flush).toEqual({ max_rows: 1_000_000, interval_ms: 60_000 });
     expect(config.compaction).toMatchObject({ enabled: true, max_files: 8 });
     expect(config.retention).toMatchObject({ hot: "7d", lake: "30d" });
     expect(config.sql_max_rows).toBe(10_000);
@@ -34,7 +35,7 @@ describe("LocalStoreConfigSchema", () => {
   it("needs a directory, which the settings of a config file leave out", () => {
     expect(LocalStoreConfigSchema.safeParse({}).success).toBe(false);
     expect(LocalStoreSettingsSchema.safeParse({ dir: "d" }).success).toBe(false);
-    expect(LocalStoreSettingsSchema.parse({}).flush.max_rows).toBe(100_000);
+    expect(LocalStoreSettingsSchema.parse({}).flush.max_rows).toBe(1_000_000);
   });
 
   it("describes every field", () => {

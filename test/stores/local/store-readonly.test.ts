@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, describe, expect, it } from "vitest";
@@ -69,6 +70,20 @@ describe("read-only open", () => {
       { status: "rejected", code: "store_read_only", reason: "store opened read-only" },
     ]);
     await expect(reader.flush()).rejects.toThrow(/read-only/);
+  });
+
+  it("leaves a core to the pipeline when writing, and gives queries every core when read-only", async () => {
+    const threads = async (store: LocalStore) =>
+      (await store.sql("SELECT current_setting('threads')")).rows[0]![0];
+    h = await openHarness();
+    expect(await threads(h.store)).toBe(Math.max(1, availableParallelism() - 1));
+    await h.store.shutdown();
+    reader = await LocalStore.openReadOnly(h.dataDir);
+    expect(await threads(reader)).toBe(availableParallelism());
+    await reader.shutdown();
+    reader = undefined;
+    await h.reopen({ threads: 3 });
+    expect(await threads(h.store)).toBe(3);
   });
 
   it("says clearly when another process is using the store", async () => {
