@@ -54,9 +54,9 @@ const RefreshSchema = z
       .int()
       .min(1)
       .max(10_000_000)
-      .default(250_000)
+      .default(125_000)
       .describe(
-        "Accepted events at which a load starts before the interval is up; larger loads cost DuckDB less per event.",
+        "Accepted events at which a load starts before the interval is up. A load of at least a DuckDB row group (122,880 rows) is written straight to the database file, and costs less per event than smaller ones.",
       ),
     max_backlog_rows: z
       .number()

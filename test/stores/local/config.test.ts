@@ -4,7 +4,7 @@ import { LocalStoreConfigSchema, LocalStoreSettingsSchema } from "../../../store
 describe("LocalStoreConfigSchema", () => {
   it("fills every default from just a directory", () => {
     const config = LocalStoreConfigSchema.parse({ dir: "/data/store" });
-    expect(config.refresh).toEqual({ interval_ms: 2_000, max_rows: 250_000, max_backlog_rows: 2_000_000 });
+    expect(config.refresh).toEqual({ interval_ms: 2_000, max_rows: 125_000, max_backlog_rows: 2_000_000 });
     expect(config.flush).toEqual({ max_rows: 1_000_000, interval_ms: 60_000 });
     expect(config.compaction).toMatchObject({ enabled: true, max_files: 8 });
     expect(config.retention).toMatchObject({ hot: "7d", lake: "30d" });
