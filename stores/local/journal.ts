@@ -18,13 +18,15 @@ const SUFFIX = ".ndjson";
 
 export interface JournalFile {
   path: string;
-  /** Events appended (after the store's own dedupe); unknown for a file found at open. */
+  /** Lines appended; for a file found at open, 0 until the store has measured it. */
   rows: number;
-  /** Oldest and newest `@timestamp` appended, epoch ms; the widest range for a file found at open. */
+  /** Oldest and newest `@timestamp` appended, epoch ms; every time for a file found at open, until measured. */
   from: number;
   to: number;
   /** Whether the file may hold an event (id and `@timestamp`) twice; always for a file found at open. */
   repeats: boolean;
+  /** Found at open: a previous process appended to it and did not load it. */
+  recovered: boolean;
 }
 
 /** Epoch ms bounds that contain every `@timestamp` the store accepts. */
@@ -60,6 +62,7 @@ export class IngestJournal {
       rows: 0,
       ...ALL_TIME,
       repeats: true,
+      recovered: true,
     }));
     return { journal: new IngestJournal(dir, (numbers.at(-1) ?? 0) + 1), leftovers };
   }
@@ -79,7 +82,7 @@ export class IngestJournal {
     if (this.handle === undefined || this.current === undefined) {
       const path = join(this.dir, `${this.next++}${SUFFIX}`);
       this.handle = await open(path, "wx");
-      this.current = { path, rows: 0, from, to, repeats: false };
+      this.current = { path, rows: 0, from, to, repeats: false, recovered: false };
       this.length = 0;
     }
     const handle = this.handle;
@@ -140,22 +143,34 @@ export class IngestJournal {
     });
   }
 
-  /** The lines of a file that parse as JSON objects, and how many did not; the file is rewritten with only the first. */
+  /**
+   * The lines of a file that parse as JSON objects, and how many did not; the file is rewritten
+   * with only the first. A recovered file's window becomes that of their `@timestamp`s.
+   */
   static async salvage(file: JournalFile): Promise<{ lines: string[]; discarded: number }> {
     const lines: string[] = [];
     let discarded = 0;
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
     for (const line of (await readFile(file.path, "utf8")).split("\n")) {
       if (line === "") continue;
       try {
         const value: unknown = JSON.parse(line);
         if (typeof value === "object" && value !== null && !Array.isArray(value)) {
           lines.push(line);
+          const at = Date.parse(String((value as Record<string, unknown>)["@timestamp"]));
+          if (at < from) from = at;
+          if (at > to) to = at;
           continue;
         }
       } catch {
         // counted below
       }
       discarded++;
+    }
+    if (file.recovered && from <= to) {
+      file.from = from;
+      file.to = to;
     }
     if (discarded > 0) await writeFile(file.path, lines.length > 0 ? `${lines.join("\n")}\n` : "");
     return { lines, discarded };

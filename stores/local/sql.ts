@@ -120,6 +120,14 @@ export function insertFileSql(repeats = false): string {
 }
 
 /**
+ * Lines, oldest and newest `@timestamp` (epoch ms) of the NDJSON file `$1`, read as
+ * `insertFileSql` reads it: the redelivery window of a journal file a crash left behind.
+ */
+export function journalWindowSql(): string {
+  return `SELECT count(*)::BIGINT, epoch_ms(min(${TS}))::BIGINT, epoch_ms(max(${TS}))::BIGINT FROM read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS})`;
+}
+
+/**
  * `insertFileSql` for a batch given as one NDJSON string (`$1`): slower (the string is copied
  * into DuckDB on the JS thread), but lenient like a cast, a value of the wrong type becoming
  * NULL, which keeps one odd event from failing its batch.

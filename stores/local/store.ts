@@ -57,6 +57,7 @@ import {
   hasPrimaryKeySql,
   insertFileSql,
   insertSql,
+  journalWindowSql,
   type LogsViewSource,
   logsViewSql,
   pendingPartitionsSql,
@@ -791,6 +792,7 @@ export class LocalStore implements Sink<LogEvent> {
   private async loadFile(file: JournalFile): Promise<void> {
     const seq = this.committedSeq + 1;
     let inserted: number;
+    if (file.recovered) await this.measure(file);
     let rows = file.rows;
     try {
       const statement = file.repeats ? this.insertFileOnce! : this.insertFile!;
@@ -819,9 +821,26 @@ export class LocalStore implements Sink<LogEvent> {
     if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
     this.hotRows += inserted;
     this.pendingRows += inserted;
-    this.stagedRows = Math.max(0, this.stagedRows - file.rows);
+    if (!file.recovered) this.stagedRows -= file.rows;
     this.updateGauges();
     if (this.pendingRows >= this.config.flush.max_rows) this.requestFlush();
+  }
+
+  /**
+   * Counts a recovered file's lines and finds its time window, so that its redelivery check
+   * reads the hot table's rows of that window only, not all of them. A file the strict reader
+   * refuses keeps the widest window.
+   */
+  private async measure(file: JournalFile): Promise<void> {
+    try {
+      const [row] = (await this.writer!.runAndReadAll(journalWindowSql(), [file.path])).getRows();
+      if (row === undefined || row[1] === null) return;
+      file.rows = bigintToNumber(row[0]!);
+      file.from = bigintToNumber(row[1]!);
+      file.to = bigintToNumber(row[2]!);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+    }
   }
 
   /**

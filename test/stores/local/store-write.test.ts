@@ -372,6 +372,8 @@ describe("lifecycle", () => {
       [stored.id, journaled.id].sort(),
     );
     expect(h.metrics.snapshot()["logpipe_local_store_journal_lines_discarded_total"]).toBe(1);
+    // The stored event in 7 and the journaled one again in 8.
+    expect(h.metrics.snapshot()["logpipe_local_store_duplicates_total"]).toBe(2);
     const fresh = event();
     await h.store.write([fresh]);
     expect(await h.store.search(undefined, { limit: 10 })).toHaveLength(3);
