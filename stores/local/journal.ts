@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fsyncDir } from "./lake-fs.js";
 
 /**
  * The local store's ingest journal: NDJSON files of events the store has accepted but not yet
@@ -81,7 +82,16 @@ export class IngestJournal {
   async append(bytes: Uint8Array, rows: number, from: number, to: number, repeats: boolean): Promise<void> {
     if (this.handle === undefined || this.current === undefined) {
       const path = join(this.dir, `${this.next++}${SUFFIX}`);
-      this.handle = await open(path, "wx");
+      const handle = await open(path, "wx");
+      try {
+        // The file's name must survive a power loss as surely as its bytes.
+        await fsyncDir(this.dir);
+      } catch (error) {
+        await handle.close();
+        await unlink(path).catch(() => undefined);
+        throw error;
+      }
+      this.handle = handle;
       this.current = { path, rows: 0, from, to, repeats: false, recovered: false };
       this.length = 0;
     }

@@ -733,8 +733,8 @@ export class LocalStore implements Sink<LogEvent> {
   }
 
   /**
-   * Makes every event accepted so far searchable: loads the journal into the hot table. Searches
-   * and SQL do this first, so they see every accepted event.
+   * Makes every event accepted so far searchable: loads the journal into the hot table. Search,
+   * SQL, tail and `flush` do this first, so they see every accepted event.
    */
   refresh(): Promise<void> {
     if (this.readOnly) return Promise.resolve();
