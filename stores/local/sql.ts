@@ -97,6 +97,9 @@ const NOT_STORED = [
   `AND h.${ID} = b.${ID} AND h.${TS} = b.${TS})`,
 ].join(" ");
 
+/** The NDJSON file `$1` as rows of the projection's columns, read strictly. */
+const READ_FILE = `read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS})`;
+
 /** Keeps the first row of each `(id, @timestamp)` of a source that may repeat one. */
 const onceEach = (source: string) =>
   `(SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY ${ID}, ${TS}) = 1)`;
@@ -110,11 +113,10 @@ const onceEach = (source: string) =>
  * insert itself, so it is asked for only then).
  */
 export function insertFileSql(repeats = false): string {
-  const source = `read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS})`;
   return [
     `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
     `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT`,
-    `FROM ${repeats ? onceEach(source) : source} b`,
+    `FROM ${repeats ? onceEach(READ_FILE) : READ_FILE} b`,
     `WHERE ${NOT_STORED}`,
   ].join(" ");
 }
@@ -124,7 +126,7 @@ export function insertFileSql(repeats = false): string {
  * `insertFileSql` reads it: the redelivery window of a journal file a crash left behind.
  */
 export function journalWindowSql(): string {
-  return `SELECT count(*)::BIGINT, epoch_ms(min(${TS}))::BIGINT, epoch_ms(max(${TS}))::BIGINT FROM read_json($1::VARCHAR, format = 'newline_delimited', records = true, columns = ${READ_JSON_COLUMNS})`;
+  return `SELECT count(*)::BIGINT, epoch_ms(min(${TS}))::BIGINT, epoch_ms(max(${TS}))::BIGINT FROM ${READ_FILE}`;
 }
 
 /**
