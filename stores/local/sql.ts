@@ -104,21 +104,40 @@ const READ_FILE = `read_json($1::VARCHAR, format = 'newline_delimited', records 
 const onceEach = (source: string) =>
   `(SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY ${ID}, ${TS}) = 1)`;
 
+/** The NDJSON string `$1` as rows of the projection's columns, a value of the wrong type as NULL. */
+const READ_TEXT = `(SELECT unnest(from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)})) FROM (SELECT unnest(string_split($1, chr(10))) AS line))`;
+
 /**
- * Inserts the NDJSON file `$1` (one event per line) under sequence number `$2`, skipping events
- * already stored (see `NOT_STORED`). DuckDB's JSON reader parses the file straight into column
- * vectors: no value crosses from JS, and nothing is parsed on the JS thread. It is strict, so a
- * value of the wrong type fails the statement; `insertSql` then takes the batch. `repeats`: the
- * file may hold an event twice, and only its first copy is inserted (this costs more than the
- * insert itself, so it is asked for only then).
+ * Inserts the rows of `source` under sequence number `$2`, skipping events already stored (see
+ * `NOT_STORED`). `repeats`: the source may hold an event twice, and only its first copy is
+ * inserted (this costs more than the insert itself, so it is asked for only then).
  */
-export function insertFileSql(repeats = false): string {
+function insertRowsSql(source: string, repeats: boolean): string {
   return [
     `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
     `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT`,
-    `FROM ${repeats ? onceEach(READ_FILE) : READ_FILE} b`,
+    `FROM ${repeats ? onceEach(source) : source} b`,
     `WHERE ${NOT_STORED}`,
   ].join(" ");
+}
+
+/**
+ * Inserts the NDJSON file `$1` (one event per line); see `insertRowsSql`. DuckDB's JSON reader
+ * parses the file straight into column vectors: no value crosses from JS, and nothing is parsed
+ * on the JS thread. It is strict, so a value of the wrong type fails the statement; `insertSql`
+ * then takes the lines.
+ */
+export function insertFileSql(repeats = false): string {
+  return insertRowsSql(READ_FILE, repeats);
+}
+
+/**
+ * `insertFileSql` for lines given as one NDJSON string (`$1`): slower (the string is copied into
+ * DuckDB on the JS thread), but lenient like a cast, a value of the wrong type becoming NULL,
+ * which keeps one odd event from failing its batch.
+ */
+export function insertSql(repeats = false): string {
+  return insertRowsSql(READ_TEXT, repeats);
 }
 
 /**
@@ -127,21 +146,6 @@ export function insertFileSql(repeats = false): string {
  */
 export function journalWindowSql(): string {
   return `SELECT count(*)::BIGINT, epoch_ms(min(${TS}))::BIGINT, epoch_ms(max(${TS}))::BIGINT FROM ${READ_FILE}`;
-}
-
-/**
- * `insertFileSql` for a batch given as one NDJSON string (`$1`): slower (the string is copied
- * into DuckDB on the JS thread), but lenient like a cast, a value of the wrong type becoming
- * NULL, which keeps one odd event from failing its batch.
- */
-export function insertSql(repeats = false): string {
-  const source = `(SELECT unnest(from_json(line, ${sqlString(EVENT_JSON_STRUCTURE)})) FROM (SELECT unnest(string_split($1, chr(10))) AS line))`;
-  return [
-    `INSERT INTO ${q(EVENTS_TABLE)} (${COLUMN_LIST}, ${SEQ})`,
-    `SELECT ${COLUMNS.map((c) => `b.${q(c.name)}`).join(", ")}, $2::BIGINT`,
-    `FROM ${repeats ? onceEach(source) : source} b`,
-    `WHERE ${NOT_STORED}`,
-  ].join(" ");
 }
 
 /** A compiled condition over the events table with `$1..$n` placeholders (from core/query). */

@@ -64,6 +64,7 @@ import {
   type Statement,
   schemaStatements,
   searchSql,
+  type TailSqlOptions,
   tailSql,
 } from "./sql.js";
 import { eventFromRow, jsonSafe } from "./values.js";
@@ -330,10 +331,14 @@ export class LocalStore implements Sink<LogEvent> {
   private readonly journaled = new FingerprintSet();
   /** Sealed journal files not loaded yet, oldest first. */
   private readonly unloaded: JournalFile[] = [];
-  private stagedRows = 0;
   private loadTimer: NodeJS.Timeout | undefined;
   private loadQueued = false;
   private readonly deadLetter: LocalStoreDeps["deadLetter"];
+
+  /** Events accepted and not yet in the hot table: the journal's, and the sealed files' not loaded. */
+  private get stagedRows(): number {
+    return this.unloaded.reduce((n, file) => n + file.rows, this.journal?.rows ?? 0);
+  }
   /**
    * Where an append's lines are encoded, kept from one append to the next (they run one at a
    * time): joining the lines into one string and encoding that allocates fresh memory twice per
@@ -513,7 +518,7 @@ export class LocalStore implements Sink<LogEvent> {
     this.lakeBytes = bigintToNumber(lake[2]!);
     this.updateGauges();
     // Events a previous process accepted and did not load; a failure leaves them for a retry.
-    if (this.unloaded.length > 0) await this.refresh().catch(() => undefined);
+    if (this.unloaded.length > 0) await this.refreshOrLog();
   }
 
   /** Stores made by earlier versions keyed `events` by id; the table is rebuilt once without. */
@@ -573,7 +578,7 @@ export class LocalStore implements Sink<LogEvent> {
       await this.draining;
       if (!this.readOnly) {
         // Whatever fails to load here stays journaled and is loaded at the next open.
-        await this.refresh().catch(() => undefined);
+        await this.refreshOrLog();
         clearTimeout(this.loadTimer);
         try {
           await this.maintenance.run(() => this.flushNow());
@@ -703,7 +708,6 @@ export class LocalStore implements Sink<LogEvent> {
     } finally {
       this.ingestBuffers.release(writer);
     }
-    this.stagedRows += events.length;
     this.updateGauges();
     this.scheduleLoad();
     return ACCEPTED;
@@ -718,7 +722,12 @@ export class LocalStore implements Sink<LogEvent> {
       this.startLoad();
       return;
     }
-    if (this.loadTimer !== undefined) return;
+    this.loadAfterInterval();
+  }
+
+  /** A load `refresh.interval_ms` from now, unless one is timed already. */
+  private loadAfterInterval(): void {
+    if (this.closing || this.loadTimer !== undefined) return;
     this.loadTimer = setTimeout(() => {
       this.loadTimer = undefined;
       this.startLoad();
@@ -729,7 +738,12 @@ export class LocalStore implements Sink<LogEvent> {
   private startLoad(): void {
     if (this.loadQueued) return;
     this.loadQueued = true;
-    void this.refresh().catch(() => undefined);
+    void this.refreshOrLog();
+  }
+
+  /** `refresh`, for callers that go on either way: a failed load is logged and timed again. */
+  private refreshOrLog(): Promise<void> {
+    return this.refresh().catch(() => undefined);
   }
 
   /**
@@ -759,6 +773,7 @@ export class LocalStore implements Sink<LogEvent> {
         const file = this.unloaded[0]!;
         await this.loadFile(file);
         this.unloaded.shift();
+        this.updateGauges();
         await this.journal.remove(file);
       }
     } catch (error) {
@@ -770,18 +785,9 @@ export class LocalStore implements Sink<LogEvent> {
           error: message(error),
         },
       );
-      this.scheduleRetry();
+      this.loadAfterInterval();
       throw error;
     }
-  }
-
-  private scheduleRetry(): void {
-    if (this.closing || this.loadTimer !== undefined) return;
-    this.loadTimer = setTimeout(() => {
-      this.loadTimer = undefined;
-      this.startLoad();
-    }, this.config.refresh.interval_ms);
-    this.loadTimer.unref();
   }
 
   /**
@@ -821,8 +827,6 @@ export class LocalStore implements Sink<LogEvent> {
     if (duplicates > 0) this.metrics.duplicates.inc(undefined, duplicates);
     this.hotRows += inserted;
     this.pendingRows += inserted;
-    if (!file.recovered) this.stagedRows -= file.rows;
-    this.updateGauges();
     if (this.pendingRows >= this.config.flush.max_rows) this.requestFlush();
   }
 
@@ -1163,7 +1167,7 @@ export class LocalStore implements Sink<LogEvent> {
    */
   private async query<T>(body: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.stopping) throw new LocalStoreError("store_closed", "local store is shut down");
-    await this.refresh().catch(() => undefined);
+    await this.refreshOrLog();
     return this.lakeLock.shared(async () => {
       const connection = await this.instance.connect();
       try {
@@ -1214,34 +1218,28 @@ export class LocalStore implements Sink<LogEvent> {
    * the cursor points at the newest arrival, so a tail starts at "now".
    */
   async tailAfter(cursor: string | undefined, options: TailOptions): Promise<TailResult> {
-    const after = cursor === undefined ? undefined : decodeTailCursor(cursor);
-    if (cursor !== undefined && after === undefined) {
-      throw new LocalQueryError("bad_cursor", `not a tail cursor: ${cursor}`);
+    if (cursor === undefined) {
+      await this.refreshOrLog();
+      return { events: [], cursor: encodeTailCursor({ seq: this.committedSeq }) };
     }
-    await this.refresh().catch(() => undefined);
-    const upTo = this.committedSeq;
-    if (after === undefined) return { events: [], cursor: encodeTailCursor({ seq: upTo }) };
-    return this.tail(options.where, { after, upToSeq: upTo, limit: options.limit });
+    const after = decodeTailCursor(cursor);
+    if (after === undefined) throw new LocalQueryError("bad_cursor", `not a tail cursor: ${cursor}`);
+    return this.tail(options.where, { after, limit: options.limit });
   }
 
   /** Events with `@timestamp` at or after `since`, in arrival order, with a cursor to follow on. */
-  async tailSince(since: Date, options: TailOptions): Promise<TailResult> {
-    await this.refresh().catch(() => undefined);
-    return this.tail(options.where, {
-      after: { seq: 0 },
-      upToSeq: this.committedSeq,
-      sinceMs: since.getTime(),
-      limit: options.limit,
-    });
+  tailSince(since: Date, options: TailOptions): Promise<TailResult> {
+    return this.tail(options.where, { after: { seq: 0 }, sinceMs: since.getTime(), limit: options.limit });
   }
 
+  /** Up to the newest insert committed when the query starts, so the cursor continues exactly there. */
   private tail(
     where: CompiledWhere | undefined,
-    options: Parameters<typeof tailSql>[1],
+    options: Omit<TailSqlOptions, "upToSeq">,
   ): Promise<TailResult> {
-    const statement = tailSql(where, options);
     return this.query(async (connection) => {
-      const reader = await LocalStore.read(connection, statement);
+      const upToSeq = this.committedSeq;
+      const reader = await LocalStore.read(connection, tailSql(where, { ...options, upToSeq }));
       const names = reader.columnNames();
       const rows = reader.getRows();
       const events = rows.map((row) => eventFromRow(names, row));
@@ -1249,7 +1247,7 @@ export class LocalStore implements Sink<LogEvent> {
       const cursor =
         last && rows.length >= options.limit
           ? encodeTailCursor({ seq: bigintToNumber(last.at(-1)!), id: String(last[names.indexOf("id")]) })
-          : encodeTailCursor({ seq: options.upToSeq });
+          : encodeTailCursor({ seq: upToSeq });
       return { events, cursor };
     });
   }
