@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HttpQueryBackend } from "../cli/api/client.js";
 import { floorSeconds, packedForwardFrames, sendWithAcks } from "./support/forward-frames.js";
 import { cpuSeconds, listener, peakRssMiB, readCounter, round, startCli } from "./support/process-stats.js";
 
@@ -16,18 +17,6 @@ import { cpuSeconds, listener, peakRssMiB, readCounter, round, startCli } from "
 const events = Number(process.argv[2] ?? 1_000_000);
 const perChunk = Number(process.argv[3] ?? 1_000);
 const connections = Number(process.argv[4] ?? 4);
-
-/** Events in the store, by a SQL query through the running stack's API. */
-async function countEvents(api: string): Promise<number> {
-  const response = await fetch(`${api}/sql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: "SELECT count(*) FROM events" }),
-  });
-  if (!response.ok) throw new Error(`sql answered ${response.status}: ${await response.text()}`);
-  const { rows } = (await response.json()) as { rows: unknown[][] };
-  return Number(rows[0]?.[0]);
-}
 
 const frames = packedForwardFrames(events, perChunk, Date.now() - 60_000);
 
@@ -61,7 +50,8 @@ try {
     if (Date.now() > deadline) throw new Error("events did not all reach the store in 5 minutes");
     await new Promise((r) => setTimeout(r, 20));
   }
-  const found = await countEvents(api);
+  const { rows } = await new HttpQueryBackend(api).sql("SELECT count(*) FROM events");
+  const found = Number(rows[0]?.[0]);
   if (found !== events) throw new Error(`a search found ${found} events of ${events}`);
   const storedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = cpuSeconds(pid) - cpuBefore;

@@ -44,8 +44,9 @@ export async function startEmbeddedStack(config: LogpipeConfig, log: Logger): Pr
     {
       metrics,
       log,
+      // Named as the pump names this sink's letters, so both go to one file.
       deadLetter: (rejections) =>
-        deadLetters.write(rejections.map((r) => ({ ...r, output: LOCAL_OUTPUT, stage: "sending" }))),
+        deadLetters.write(rejections.map((r) => ({ ...r, output: store.name, stage: "sending" }))),
     },
   );
   await store.start();

@@ -24,13 +24,11 @@ import {
 import { encodeFrame, MAX_FRAME_BODY_BYTES, normalizeDedupKey, scanFrames } from "./frame.js";
 import { type Segment, writeAllAt } from "./segment.js";
 
-export type BufferLog = Logger;
-
 export interface BufferDeps {
   /** One per output; each sees every record and keeps its own cursor. */
   consumers: string[];
   metrics: MetricsRegistry;
-  log?: BufferLog;
+  log?: Logger;
   now?: () => number;
 }
 
@@ -148,7 +146,7 @@ function errorMessage(error: unknown): string {
  */
 export class DurableBuffer implements IngestTarget {
   private readonly metrics: BufferMetrics;
-  private readonly log: BufferLog | undefined;
+  private readonly log: Logger | undefined;
   private readonly now: () => number;
   private readonly consumers = new Map<string, BufferConsumerImpl>();
   private readonly recent: RecentKeys;

@@ -46,14 +46,13 @@ export function normalizeDedupKey(key: string): string {
   return `sha256:${createHash("sha256").update(key).digest("hex")}`;
 }
 
-/** Builds one frame from its payload (or the payload's pieces, copied once). `key` must already be normalized. */
+/** Builds one frame from the pieces of its payload, copied once. `key` must already be normalized. */
 export function encodeFrame(
   firstSeq: number,
   count: number,
   key: string | undefined,
-  payload: Uint8Array | readonly Uint8Array[],
+  parts: readonly Uint8Array[],
 ): Buffer {
-  const parts = payload instanceof Uint8Array ? [payload] : payload;
   let payloadBytes = 0;
   for (const part of parts) payloadBytes += part.length;
   const keyBytes = key === undefined ? 0 : Buffer.byteLength(key);

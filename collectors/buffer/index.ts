@@ -1,6 +1,5 @@
 export {
   type BufferDeps,
-  type BufferLog,
   type BufferStats,
   DurableBuffer,
   type RecoveryReport,

@@ -111,16 +111,16 @@ export class DeliveryPump<Batch extends { records: IncomingRecord[] }> {
         // An empty batch without an abort means the buffer closed.
         return;
       }
-      // The records are taken out of the batch: once transformed they are garbage, while the
-      // batch (all that commit needs) stays in flight until the sink answers. Records pinned
-      // through a slow call outlive young-generation collections and cost far more to collect.
-      const delivered = await this.deliver(batch.records.splice(0), signal);
+      // `deliver` empties the batch's records once they are transformed: they are garbage then,
+      // while the batch (all that commit needs) stays in flight until the sink answers. Records
+      // pinned through a slow call outlive young-generation collections and cost far more to collect.
+      const delivered = await this.deliver(batch.records, signal);
       if (!delivered) return;
       await this.source.commit(batch);
     }
   }
 
-  /** Transforms and delivers one batch; false when stopped before it finished. */
+  /** Transforms and delivers one batch's records, emptying the array; false when stopped before it finished. */
   private async deliver(records: IncomingRecord[], signal: AbortSignal): Promise<boolean> {
     const events: LogEvent[] = [];
     const letters: Parameters<DeadLetterWriter["write"]>[0][number][] = [];

@@ -26,8 +26,6 @@ import {
   parseEventFrame,
 } from "./protocol.js";
 
-export type ForwardLog = Logger;
-
 export interface ConnectionOptions {
   maxFrameBytes: number;
   maxDecompressedBytes: number;
@@ -39,7 +37,7 @@ export interface ConnectionOptions {
 export interface ConnectionDeps {
   target: IngestTarget;
   metrics: ForwardMetrics;
-  log: ForwardLog;
+  log: Logger;
   now: () => number;
   /** Aborted at shutdown: stops waiting for buffer space. */
   signal: AbortSignal;
@@ -265,15 +263,21 @@ export class ForwardConnection {
    * a Message frame, or entries with a bad one among them, are decoded so the bad ones can be
    * skipped and counted.
    */
-  private toBatch(parsed: EventFrame, entries: Buffer, receivedAt: number, digest: string | undefined) {
+  private toBatch(
+    parsed: EventFrame,
+    entries: Buffer,
+    receivedAt: number,
+    digest: string | undefined,
+  ): IncomingRecord[] | PackedEntries {
     const { metrics } = this.deps;
+    let batch: IncomingRecord[] | PackedEntries | undefined;
+    let timeDefaulted = 0;
     if (parsed.mode !== "message") {
       const body = concatenatedEntries(parsed, entries);
       const checked = checkEntries(body);
       if (checked) {
-        metrics.events.inc(undefined, checked.count);
-        if (checked.timeDefaulted > 0) metrics.timeDefaulted.inc(undefined, checked.timeDefaulted);
-        const block: PackedEntries = {
+        timeDefaulted = checked.timeDefaulted;
+        batch = {
           kind: "packed_entries",
           tag: parsed.tag,
           source: "forward",
@@ -282,28 +286,31 @@ export class ForwardConnection {
           entries: body,
           count: checked.count,
         };
-        return block;
       }
     }
-    const decoded = decodeEntries(parsed, entries, {
-      tag: parsed.tag,
-      receivedAt,
-      source: "forward",
-      ...(digest === undefined ? {} : { digest }),
-    });
-    metrics.events.inc(undefined, decoded.records.length);
-    if (decoded.timeDefaulted > 0) metrics.timeDefaulted.inc(undefined, decoded.timeDefaulted);
-    if (decoded.rejectedCount > 0) this.countRejects(decoded.rejected, parsed.tag);
-    return decoded.records;
+    if (batch === undefined) {
+      const decoded = decodeEntries(parsed, entries, {
+        tag: parsed.tag,
+        receivedAt,
+        source: "forward",
+        ...(digest === undefined ? {} : { digest }),
+      });
+      timeDefaulted = decoded.timeDefaulted;
+      if (decoded.rejectedCount > 0) this.countRejects(decoded.rejected, parsed.tag);
+      batch = decoded.records;
+    }
+    metrics.events.inc(undefined, ingestBatchSize(batch));
+    if (timeDefaulted > 0) metrics.timeDefaulted.inc(undefined, timeDefaulted);
+    return batch;
   }
 
   /** Holds an ack-less frame's events for the next append; Message frames' records are merged. */
-  private gather(batch: IngestBatch): void {
+  private gather(batch: IncomingRecord[] | PackedEntries): void {
     const last = this.pending[this.pending.length - 1];
     if (!isPackedEntries(batch) && last !== undefined && !isPackedEntries(last)) {
       last.push(...batch);
     } else {
-      this.pending.push(isPackedEntries(batch) ? batch : [...batch]);
+      this.pending.push(batch);
     }
     this.pendingCount += ingestBatchSize(batch);
   }

@@ -4,6 +4,5 @@ export {
   type ForwardTlsConfig,
   ForwardTlsConfigSchema,
 } from "./config.js";
-export type { ForwardLog } from "./connection.js";
 export { type ForwardErrorCode, ForwardProtocolError } from "./errors.js";
 export { ForwardInput, type ForwardInputDeps } from "./input.js";

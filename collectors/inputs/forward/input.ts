@@ -2,17 +2,16 @@ import { readFile } from "node:fs/promises";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { hostname } from "node:os";
 import { createServer as createTlsServer } from "node:tls";
+import type { Logger } from "../../../core/log.js";
 import type { MetricsRegistry } from "../../../core/metrics.js";
 import type { IngestTarget, Input } from "../../../core/stage.js";
 import type { ForwardInputConfig } from "./config.js";
-import { ForwardConnection, type ForwardLog } from "./connection.js";
+import { ForwardConnection } from "./connection.js";
 import { ForwardMetrics } from "./metrics.js";
-
-export type { ForwardLog } from "./connection.js";
 
 export interface ForwardInputDeps {
   metrics: MetricsRegistry;
-  log?: ForwardLog;
+  log?: Logger;
   /** Clock for receive times and event ids. */
   now?: () => number;
 }
@@ -28,7 +27,7 @@ const LIMIT_LOG_INTERVAL_MS = 10_000;
 export class ForwardInput implements Input {
   readonly name = "forward";
   private readonly metrics: ForwardMetrics;
-  private readonly log: ForwardLog;
+  private readonly log: Logger;
   private readonly now: () => number;
   private readonly abort = new AbortController();
   private readonly connections = new Set<ForwardConnection>();

@@ -266,16 +266,11 @@ export function decodeEntries(
     addEntry(out, entries, 0, timeEnd, timeEnd, entries.length, foreign, ctx);
     return out;
   }
+  // The frame scan framed the Forward array exactly, so its entries end where the bytes do.
+  const body = concatenatedEntries(frame, entries);
   let pos = 0;
-  let remaining = Number.POSITIVE_INFINITY;
-  if (frame.mode === "forward") {
-    const header = readArrayHeader(entries, 0, entries.length)!;
-    pos = header.head;
-    remaining = header.count;
-  }
-  while (pos < entries.length && remaining > 0) {
-    remaining--;
-    const entry = scanEntry(entries, pos);
+  while (pos < body.length) {
+    const entry = scanEntry(body, pos);
     if ("reject" in entry) {
       reject(out, entry.reject);
       out.entryCount++;
@@ -284,7 +279,7 @@ export function decodeEntries(
       pos += entry.length;
       continue;
     }
-    addEntry(out, entries, entry.timeAt, entry.recordAt, entry.recordAt, pos + entry.length, false, ctx);
+    addEntry(out, body, entry.timeAt, entry.recordAt, entry.recordAt, pos + entry.length, false, ctx);
     pos += entry.length;
   }
   return out;

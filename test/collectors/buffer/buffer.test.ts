@@ -92,7 +92,10 @@ describe("DurableBuffer round trip", () => {
     await first.buffer.append(makeRecords(1, 2));
     await first.buffer.close();
     const broken = Buffer.from([0xc1, 0xff, 0xff, 0xff, 0x7f]);
-    await appendFile(join(dir, "segments", (await segmentFiles())[0]!), encodeFrame(2, 5, undefined, broken));
+    await appendFile(
+      join(dir, "segments", (await segmentFiles())[0]!),
+      encodeFrame(2, 5, undefined, [broken]),
+    );
 
     const { buffer, metrics } = await open();
     await buffer.append(packedBlock(3));
@@ -502,7 +505,7 @@ describe("DurableBuffer recovery", () => {
     await first.buffer.append(makeRecords(1, 4));
     await first.buffer.close();
     const path = join(dir, "segments", (await segmentFiles())[0]!);
-    await appendFile(path, encodeFrame(4, 3, undefined, Buffer.from([0xc1, 0xc1])));
+    await appendFile(path, encodeFrame(4, 3, undefined, [Buffer.from([0xc1, 0xc1])]));
 
     const { buffer, metrics } = await open();
     expect(buffer.stats().pending["out"]).toBe(7);

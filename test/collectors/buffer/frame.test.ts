@@ -15,7 +15,7 @@ const payload = (text: string) => Buffer.from(text, "utf8");
 
 describe("encodeFrame / parseFrame", () => {
   it("round-trips the sequence number, count, dedup key and payload", () => {
-    const frame = encodeFrame(42, 3, "chunk-1:abc", payload("records"));
+    const frame = encodeFrame(42, 3, "chunk-1:abc", [payload("records")]);
     const parsed = parseFrame(frame, 0);
     expect(parsed).toMatchObject({
       kind: "ok",
@@ -29,30 +29,30 @@ describe("encodeFrame / parseFrame", () => {
 
   it("builds the same frame from a payload's pieces as from the payload whole", () => {
     const pieces = [payload("head|"), payload(""), payload("entries ünïcode")];
-    const whole = encodeFrame(9, 4, "k", Buffer.concat(pieces));
+    const whole = encodeFrame(9, 4, "k", [Buffer.concat(pieces)]);
     expect(encodeFrame(9, 4, "k", pieces).equals(whole)).toBe(true);
   });
 
   it("parses a frame without a dedup key as keyless", () => {
-    const parsed = parseFrame(encodeFrame(0, 1, undefined, payload("x")), 0);
+    const parsed = parseFrame(encodeFrame(0, 1, undefined, [payload("x")]), 0);
     expect(parsed.kind === "ok" && parsed.key).toBeUndefined();
   });
 
   it("parses a frame at an offset inside a larger buffer", () => {
-    const first = encodeFrame(0, 1, undefined, payload("a"));
-    const second = encodeFrame(1, 2, "k", payload("bb"));
+    const first = encodeFrame(0, 1, undefined, [payload("a")]);
+    const second = encodeFrame(1, 2, "k", [payload("bb")]);
     const parsed = parseFrame(Buffer.concat([first, second]), first.length);
     expect(parsed).toMatchObject({ kind: "ok", firstSeq: 1, count: 2, key: "k" });
   });
 
   it("reports a flipped payload byte as a checksum mismatch", () => {
-    const frame = encodeFrame(7, 1, "key", payload("hello world"));
+    const frame = encodeFrame(7, 1, "key", [payload("hello world")]);
     frame[frame.length - 3]! ^= 0x01;
     expect(parseFrame(frame, 0)).toEqual({ kind: "corrupt", reason: "crc_mismatch" });
   });
 
   it("reports a changed length field as corrupt or incomplete, never as a valid frame", () => {
-    const frame = encodeFrame(7, 1, "key", payload("hello world"));
+    const frame = encodeFrame(7, 1, "key", [payload("hello world")]);
     for (const delta of [-1, 1, 5]) {
       const copy = Buffer.from(frame);
       copy.writeUInt32LE(copy.readUInt32LE(4) + delta, 4);
@@ -61,19 +61,19 @@ describe("encodeFrame / parseFrame", () => {
   });
 
   it("reports a wrong magic as corrupt", () => {
-    const frame = encodeFrame(0, 1, undefined, payload("x"));
+    const frame = encodeFrame(0, 1, undefined, [payload("x")]);
     frame[0] = 0;
     expect(parseFrame(frame, 0)).toEqual({ kind: "corrupt", reason: "bad_magic" });
   });
 
   it("reports an absurd length as corrupt rather than waiting for gigabytes", () => {
-    const frame = encodeFrame(0, 1, undefined, payload("x"));
+    const frame = encodeFrame(0, 1, undefined, [payload("x")]);
     frame.writeUInt32LE(0xffffffff, 4);
     expect(parseFrame(frame, 0)).toEqual({ kind: "corrupt", reason: "bad_length" });
   });
 
   it("reports a frame cut short as incomplete with the bytes it needs", () => {
-    const frame = encodeFrame(0, 1, undefined, payload("some payload"));
+    const frame = encodeFrame(0, 1, undefined, [payload("some payload")]);
     expect(parseFrame(frame.subarray(0, frame.length - 1), 0)).toEqual({
       kind: "incomplete",
       needed: frame.length,
@@ -83,7 +83,7 @@ describe("encodeFrame / parseFrame", () => {
 
   it("rejects a checksum-valid frame whose header is impossible", () => {
     // count 0 with a correct checksum: only a bug or a forgery could produce it
-    const frame = encodeFrame(0, 0, undefined, payload("x"));
+    const frame = encodeFrame(0, 0, undefined, [payload("x")]);
     expect(parseFrame(frame, 0)).toEqual({ kind: "corrupt", reason: "bad_header" });
   });
 });
@@ -107,7 +107,9 @@ describe("normalizeDedupKey", () => {
 });
 
 describe("scanFrames", () => {
-  const frames = [0, 1, 2, 3].map((i) => encodeFrame(i * 10, 10, `k${i}`, payload(`payload ${i}`.repeat(5))));
+  const frames = [0, 1, 2, 3].map((i) =>
+    encodeFrame(i * 10, 10, `k${i}`, [payload(`payload ${i}`.repeat(5))]),
+  );
   const entries = (events: ScanEvent[]) => events.filter((e) => e.kind === "entry").map((e) => e.firstSeq);
 
   it("lists every entry of an intact segment", () => {
