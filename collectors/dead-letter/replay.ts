@@ -13,6 +13,8 @@ export interface ReplaySummary {
   delivered: number;
   /** Refused again: written back as new dead letters with the new reason. */
   deadLetteredAgain: number;
+  /** Records the transforms now drop on purpose (e.g. a level filter): counted, as the pump does, not written back. */
+  droppedOnPurpose: number;
   /** Still retryable when the time budget ran out: written back unchanged. */
   keptForLater: number;
   /** Lines that were not dead letters at all (kept in the `unreadable` report). */
@@ -53,6 +55,7 @@ export async function replayDeadLetters(options: {
     letters: 0,
     delivered: 0,
     deadLetteredAgain: 0,
+    droppedOnPurpose: 0,
     keptForLater: 0,
     unreadable: 0,
   };
@@ -93,6 +96,7 @@ export async function replayDeadLetters(options: {
       if (letter.stage === "processing") {
         const outcome = options.transform(letter.event as IncomingRecord);
         if (outcome.ok) events.push({ event: outcome.event, letter });
+        else if (outcome.intentional) summary.droppedOnPurpose++;
         else writeBack.push({ ...letter, code: outcome.code, reason: outcome.reason });
       } else {
         events.push({ event: letter.event as LogEvent, letter });

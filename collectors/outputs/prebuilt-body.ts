@@ -1,4 +1,4 @@
-import type { BuildMiddleware, MetadataBearer } from "@smithy/types";
+import type { BuildMiddleware, MetadataBearer, MiddlewareStack } from "@smithy/types";
 
 /**
  * The AWS outputs write their request bodies themselves and hand them to the SDK, which still
@@ -7,22 +7,23 @@ import type { BuildMiddleware, MetadataBearer } from "@smithy/types";
  * data byte by byte), which cost more than the rest of an output together; the engine's
  * `JSON.stringify` and Buffer's base64 do the same work natively.
  *
- * Use: `command.middlewareStack.add(replaceBody(body), REPLACE_BODY)` on a command made with a
- * small placeholder input.
+ * Use: `withBody(command, body)` on a command made with a small placeholder input.
  */
 
 /** Where the body is replaced: the build step, ahead of the content-length middleware and of signing. */
-export const REPLACE_BODY = { step: "build", priority: "high", name: "logpipePrebuiltBody" } as const;
+const REPLACE_BODY = { step: "build", priority: "high", name: "logpipePrebuiltBody" } as const;
 
 /**
- * A build middleware that sends `body` in place of what the SDK serialised. Given as bytes: a
- * string body of megabytes is converted again on its way to the socket.
+ * Makes `command` send `body` in place of what the SDK would serialise. Given as bytes: a string
+ * body of megabytes is converted again on its way to the socket.
  */
-export function replaceBody<I extends object, O extends MetadataBearer>(
+export function withBody<I extends object, O extends MetadataBearer>(
+  command: { middlewareStack: MiddlewareStack<I, O> },
   body: Uint8Array,
-): BuildMiddleware<I, O> {
-  return (next) => (args) => {
+): void {
+  const replace: BuildMiddleware<I, O> = (next) => (args) => {
     (args.request as { body?: unknown }).body = body;
     return next(args);
   };
+  command.middlewareStack.add(replace, REPLACE_BODY);
 }

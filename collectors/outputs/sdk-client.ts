@@ -1,10 +1,16 @@
 import { z } from "zod";
 import type { Logger } from "../../core/log.js";
 import type { MetricsRegistry } from "../../core/metrics.js";
-import type { Clock } from "../../core/retry.js";
+import {
+  type Clock,
+  type RetryOptions,
+  type RetryPolicy,
+  retryOptionsFromPolicy,
+  systemClock,
+} from "../../core/retry.js";
 
 /** What the AWS outputs' configs say about reaching the service. */
-export interface OutputEndpointConfig {
+interface OutputEndpointConfig {
   region?: string | undefined;
   endpoint?: string | undefined;
   request_timeout_ms: number;
@@ -51,4 +57,21 @@ export interface AwsOutputDeps<Client> {
   /** Clock and jitter source of the retry loop, so tests need not wait out backoffs. */
   clock?: Clock;
   random?: () => number;
+}
+
+/**
+ * An AWS output's retry options: its config's policy, the deps' jitter source, and one clock for
+ * backoff and budget (`clock`, else one that reads `now`, else the system's). `onRetry` counts.
+ */
+export function outputRetryOptions(
+  policy: RetryPolicy,
+  deps: Pick<AwsOutputDeps<unknown>, "now" | "clock" | "random">,
+  onRetry: NonNullable<RetryOptions["onRetry"]>,
+): Omit<RetryOptions, "classify"> {
+  return {
+    ...retryOptionsFromPolicy(policy),
+    clock: deps.clock ?? (deps.now ? { now: deps.now, sleep: systemClock.sleep } : systemClock),
+    ...(deps.random ? { random: deps.random } : {}),
+    onRetry,
+  };
 }

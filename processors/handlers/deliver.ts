@@ -167,18 +167,11 @@ export async function writeDeadLetters(
 ): Promise<void> {
   if (entries.length === 0) return;
   const signal = context.signal ?? new AbortController().signal;
-  await retry(() => sink.write(entries, { ...context, signal }), {
-    classify: (error) => {
+  await retry(
+    () => sink.write(entries, { ...context, signal }),
+    retryUntilDeadline({ ...timing, signal }, (error) => {
       if (!(error instanceof DeadLetterWriteError) || !error.retryable) return { kind: "permanent" };
       return error.throttled ? { kind: "throttled" } : { kind: "retryable" };
-    },
-    clock: timing.clock,
-    ...(timing.random ? { random: timing.random } : {}),
-    signal,
-    maxAttempts: Number.POSITIVE_INFINITY,
-    maxElapsedMs: Math.max(0, timing.retryUntil - timing.clock.now()),
-    initialDelayMs: timing.initialDelayMs,
-    maxDelayMs: Math.max(timing.initialDelayMs, timing.maxDelayMs),
-    throttleMinDelayMs: Math.min(1_000, timing.maxDelayMs),
-  });
+    }),
+  );
 }

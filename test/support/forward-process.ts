@@ -3,6 +3,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { readCounter } from "../../bench/support/process-stats.js";
+import type { DeadLetter } from "../../collectors/dead-letter/dead-letter.js";
 import { type RunResult, runCli, startService } from "./cli-process.js";
 
 /**
@@ -90,13 +91,7 @@ export async function waitUntil(
 }
 
 /** One line of a dead-letter file, as the end-to-end tests read it. */
-export interface DeadLetterLine {
-  output: string;
-  stage: string;
-  code: string;
-  reason: string;
-  event: { attrs: { seq: string } };
-}
+export type DeadLetterLine = Omit<DeadLetter, "event"> & { event: { attrs: { seq: string } } };
 
 /** The dead-letter files under `dataDir` and every letter in them. */
 export async function readDeadLetters(

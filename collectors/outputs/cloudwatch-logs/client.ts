@@ -3,13 +3,11 @@ import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
-  type PutLogEventsCommandInput,
-  type PutLogEventsCommandOutput,
   PutRetentionPolicyCommand,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { ByteWriter } from "../../../core/bytes.js";
-import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { withBody } from "../prebuilt-body.js";
 import { outputClientOptions } from "../sdk-client.js";
 import type { CloudWatchLogsOutputConfig } from "./config.js";
 
@@ -50,10 +48,7 @@ export class CloudWatchLogsApi {
   async putLogEvents(body: Uint8Array, signal?: AbortSignal): Promise<RejectedLogEventsInfo | undefined> {
     const placeholder = { logGroupName: "-", logStreamName: "-", logEvents: [] };
     const command = new PutLogEventsCommand(placeholder);
-    command.middlewareStack.add(
-      replaceBody<PutLogEventsCommandInput, PutLogEventsCommandOutput>(body),
-      REPLACE_BODY,
-    );
+    withBody(command, body);
     const response = await this.client.send(command, { abortSignal: signal });
     return response.rejectedLogEventsInfo;
   }

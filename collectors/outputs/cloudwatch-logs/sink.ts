@@ -5,15 +5,10 @@ import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Logger } from "../../../core/log.js";
 import type { Counter, Gauge, Histogram } from "../../../core/metrics.js";
-import {
-  RetryExhaustedError,
-  type RetryOptions,
-  retry,
-  retryOptionsFromPolicy,
-} from "../../../core/retry.js";
+import { RetryExhaustedError, type RetryOptions, retry } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
 import { AdaptiveConcurrency } from "../concurrency.js";
-import type { AwsOutputDeps } from "../sdk-client.js";
+import { type AwsOutputDeps, outputRetryOptions } from "../sdk-client.js";
 import { type CallFailure, classifyFailure, toRetryClass } from "./classify.js";
 import {
   CloudWatchLogsApi,
@@ -42,9 +37,8 @@ interface ReadyRequest {
   writer: ByteWriter;
   /** Request size as CloudWatch Logs counts it. */
   bytes: number;
-  /** Per event, in request order: its position in the write batch, and its time. */
+  /** Per event, in request order: its position in the write batch. */
   indexes: Int32Array;
-  timestamps: Float64Array;
 }
 
 const ACCEPTED: ItemOutcome = Object.freeze({ status: "accepted" });
@@ -95,12 +89,9 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     defaults.host ??= deps.hostname ?? hostname();
     this.logGroup = compileTemplate("group", config.log_group, defaults);
     this.logStream = compileTemplate("stream", config.log_stream, defaults);
-    this.retryOptions = {
-      ...retryOptionsFromPolicy(config.retry),
-      ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.random ? { random: deps.random } : {}),
-      onRetry: (info) => this.retries.inc({ output: this.name, kind: info.kind }),
-    };
+    this.retryOptions = outputRetryOptions(config.retry, deps, ({ kind }) =>
+      this.retries.inc({ output: this.name, kind }),
+    );
 
     const m = deps.metrics;
     const p = "logpipe_cloudwatch_logs";
@@ -151,7 +142,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
   private async deliver(batch: readonly LogEvent[], signal: AbortSignal | undefined): Promise<ItemOutcome[]> {
     const outcomes: Array<ItemOutcome | undefined> = new Array(batch.length).fill(undefined);
     const requests = this.prepare(batch, outcomes);
-    await Promise.all(requests.map((request) => this.send(request, signal, outcomes)));
+    await Promise.all(requests.map((request) => this.send(request, batch, signal, outcomes)));
     return outcomes.map((o) => o ?? { status: "retryable", reason: "no answer for this event" });
   }
 
@@ -180,27 +171,21 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     return built.requests.map((request) => {
       const writer = this.bodies.writer();
       putLogEventsBody(request.logGroupName, request.logStreamName, request.events, writer);
-      const n = request.events.length;
-      const indexes = new Int32Array(n);
-      const timestamps = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        indexes[i] = request.events[i]!.index;
-        timestamps[i] = request.events[i]!.timestamp;
-      }
+      const indexes = Int32Array.from(request.events, (event) => event.index);
       return {
         group: request.logGroupName,
         stream: request.logStreamName,
         writer,
         bytes: request.bytes,
         indexes,
-        timestamps,
       };
     });
   }
 
-  /** Sends one request with retries and answers each of its events in `outcomes`. */
+  /** Sends one request with retries and answers each of its events (of `batch`) in `outcomes`. */
   private async send(
     request: ReadyRequest,
+    batch: readonly LogEvent[],
     signal: AbortSignal | undefined,
     outcomes: Array<ItemOutcome | undefined>,
   ): Promise<void> {
@@ -242,7 +227,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     } finally {
       this.bodies.release(request.writer);
     }
-    this.answerSuccess(request, outcomes, info);
+    this.answerSuccess(request, batch, outcomes, info);
   }
 
   /**
@@ -253,6 +238,7 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
    */
   private answerSuccess(
     request: ReadyRequest,
+    batch: readonly LogEvent[],
     outcomes: Array<ItemOutcome | undefined>,
     info: RejectedLogEventsInfo | undefined,
   ): void {
@@ -263,14 +249,14 @@ export class CloudWatchLogsSink implements Sink<LogEvent> {
     const expiredEnd = clamp(info?.expiredLogEventEndIndex, 0);
     const tooNewStart = clamp(info?.tooNewLogEventStartIndex, n);
     let accepted = 0;
-    const { indexes, timestamps } = request;
+    const { indexes } = request;
     for (let i = 0; i < n; i++) {
       if (i >= tooOldEnd && i >= expiredEnd && i < tooNewStart) {
         outcomes[indexes[i]!] = ACCEPTED;
         accepted++;
         continue;
       }
-      const time = new Date(timestamps[i]!).toISOString();
+      const time = batch[indexes[i]!]!["@timestamp"];
       let outcome: ItemOutcome & { status: "rejected" };
       if (i < tooOldEnd) {
         outcome = {

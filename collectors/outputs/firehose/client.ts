@@ -1,11 +1,10 @@
 import {
   FirehoseClient,
   PutRecordBatchCommand,
-  type PutRecordBatchCommandInput,
   type PutRecordBatchCommandOutput,
 } from "@aws-sdk/client-firehose";
 import { ByteWriter, ByteWriterPool } from "../../../core/bytes.js";
-import { REPLACE_BODY, replaceBody } from "../prebuilt-body.js";
+import { withBody } from "../prebuilt-body.js";
 import { outputClientOptions } from "../sdk-client.js";
 import type { FirehoseOutputConfig } from "./config.js";
 
@@ -41,10 +40,7 @@ export class FirehoseApi {
     const command = new PutRecordBatchCommand(placeholder);
     const writer = this.bodies.writer();
     const body = putRecordBatchBody(deliveryStream, records, writer);
-    command.middlewareStack.add(
-      replaceBody<PutRecordBatchCommandInput, PutRecordBatchCommandOutput>(body),
-      REPLACE_BODY,
-    );
+    withBody(command, body);
     let response: PutRecordBatchCommandOutput;
     try {
       response = await this.client.send(command, { abortSignal: signal });

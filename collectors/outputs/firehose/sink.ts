@@ -3,16 +3,10 @@ import type { LogEvent } from "../../../core/event/schema.js";
 import { InFlightWrites } from "../../../core/in-flight.js";
 import type { Logger } from "../../../core/log.js";
 import type { Counter, Gauge, Histogram } from "../../../core/metrics.js";
-import {
-  RetryExhaustedError,
-  type RetryOptions,
-  retry,
-  retryOptionsFromPolicy,
-  systemClock,
-} from "../../../core/retry.js";
+import { RetryExhaustedError, type RetryOptions, retry } from "../../../core/retry.js";
 import type { ItemOutcome, Sink } from "../../../core/stage.js";
 import { AdaptiveConcurrency } from "../concurrency.js";
-import type { AwsOutputDeps } from "../sdk-client.js";
+import { type AwsOutputDeps, outputRetryOptions } from "../sdk-client.js";
 import { classifyCallError, classifyRecordError, type Failure, toRetryClass } from "./classify.js";
 import { createFirehoseClient, FirehoseApi, type PutRecordBatchAnswer } from "./client.js";
 import type { FirehoseOutputConfig } from "./config.js";
@@ -88,13 +82,9 @@ export class FirehoseSink implements Sink<LogEvent> {
   ) {
     this.api = new FirehoseApi(deps.client ?? createFirehoseClient(config));
     this.log = deps.log ?? (() => {});
-    const clock = deps.clock ?? (deps.now ? { now: deps.now, sleep: systemClock.sleep } : systemClock);
-    this.retryOptions = {
-      ...retryOptionsFromPolicy(config.retry),
-      clock,
-      ...(deps.random ? { random: deps.random } : {}),
-      onRetry: ({ kind }) => this.retries.inc({ output: this.name, kind }),
-    };
+    this.retryOptions = outputRetryOptions(config.retry, deps, ({ kind }) =>
+      this.retries.inc({ output: this.name, kind }),
+    );
 
     const m = deps.metrics;
     const p = "logpipe_firehose";

@@ -85,12 +85,45 @@ describe("replayDeadLetters", () => {
       letters: 3,
       delivered: 3,
       deadLetteredAgain: 0,
+      droppedOnPurpose: 0,
       keptForLater: 0,
       unreadable: 0,
     });
     expect(sink.stored.map((e) => e.id)).toEqual(["id-1", "id-2", "id-3"]);
     expect(await remaining()).toEqual([]);
     expect(await readdir(join(dir, "replaying"))).toEqual([]);
+  });
+
+  it("counts records the transforms now drop on purpose, and writes back only the unusable ones", async () => {
+    const { dir, writer, remaining } = await setup();
+    const record = (n: number, level: string): Omit<DeadLetter, "time"> => ({
+      output: "cloudwatch_logs",
+      stage: "processing",
+      code: "invalid_time",
+      reason: "earlier refusal",
+      event: { ...raw(n), record: { message: `raw ${n}`, level } },
+    });
+    await writer.write([record(1, "debug"), record(2, "info"), record(3, "error")]);
+    const byLevel = (r: IncomingRecord): TransformResult =>
+      r.record.level === "debug"
+        ? { ok: false, code: "dropped_level", reason: "level debug is dropped", intentional: true }
+        : r.record.level === "error"
+          ? { ok: false, code: "invalid_time", reason: "still unusable", intentional: false }
+          : transform(r);
+    const sink = new MemorySink();
+    const summary = await replayDeadLetters({
+      dir,
+      output: "cloudwatch_logs",
+      sink,
+      transform: byLevel,
+      writer,
+    });
+
+    expect(summary).toMatchObject({ letters: 3, delivered: 1, droppedOnPurpose: 1, deadLetteredAgain: 1 });
+    expect(sink.stored.map((e) => e.id)).toEqual(["raw-2"]);
+    const left = await remaining();
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatchObject({ code: "invalid_time", reason: "still unusable" });
   });
 
   it("writes events refused again back as dead letters with the new code and reason", async () => {

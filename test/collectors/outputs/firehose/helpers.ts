@@ -3,7 +3,7 @@ import type { LogEvent } from "../../../../core/event/schema.js";
 import { makeEvent } from "../../../support/aws-output.js";
 import type { FakeFirehose } from "../../../support/fake-firehose.js";
 
-export { instantClock, makeEvent, T0 } from "../../../support/aws-output.js";
+export { instantClock, makeEvent } from "../../../support/aws-output.js";
 
 export function makeEvents(count: number, overrides: Partial<LogEvent> = {}): LogEvent[] {
   return Array.from({ length: count }, () => makeEvent(overrides));
