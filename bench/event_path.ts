@@ -13,7 +13,7 @@
 import { FrameDecoder } from "../collectors/inputs/forward/frame-decoder.js";
 import {
   checkEntries,
-  concatenatedEntries,
+  packEntries,
   parseEventFrame,
   unpackEntries,
 } from "../collectors/inputs/forward/protocol.js";
@@ -31,16 +31,7 @@ const blocks: PackedEntries[] = frames.map((bytes) => {
   const decoder = new FrameDecoder({ maxFrameBytes: 64 * 1024 * 1024 });
   decoder.push(bytes);
   const frame = parseEventFrame(decoder.next()!);
-  const entries = concatenatedEntries(frame, frame.entries);
-  return {
-    kind: "packed_entries",
-    tag: frame.tag,
-    source: "forward",
-    receivedAt: Date.now(),
-    idBase: "bench",
-    entries,
-    count: checkEntries(entries)!.count,
-  };
+  return packEntries(frame, frame.entries, Date.now(), "bench")!.block;
 });
 const transform = createTransformer({});
 const decodeAll = () => blocks.map((block) => unpackEntries(block).records);

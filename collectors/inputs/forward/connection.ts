@@ -16,13 +16,12 @@ import { gunzipBounded } from "./gzip.js";
 import { encodeHelo, encodePongFailure, encodePongOk, isPing, parsePing, verifyPing } from "./handshake.js";
 import type { ForwardMetrics } from "./metrics.js";
 import {
-  checkEntries,
   chunkDigest,
-  concatenatedEntries,
   decodeEntries,
   type EntryRejectCode,
   type EventFrame,
   encodeAck,
+  packEntries,
   parseEventFrame,
 } from "./protocol.js";
 
@@ -273,20 +272,8 @@ export class ForwardConnection {
     let batch: IncomingRecord[] | PackedEntries | undefined;
     let timeDefaulted = 0;
     if (parsed.mode !== "message") {
-      const body = concatenatedEntries(parsed, entries);
-      const checked = checkEntries(body);
-      if (checked) {
-        timeDefaulted = checked.timeDefaulted;
-        batch = {
-          kind: "packed_entries",
-          tag: parsed.tag,
-          source: "forward",
-          receivedAt,
-          idBase: digest ?? newEventId(receivedAt),
-          entries: body,
-          count: checked.count,
-        };
-      }
+      const packed = packEntries(parsed, entries, receivedAt, digest ?? newEventId(receivedAt));
+      if (packed) ({ block: batch, timeDefaulted } = packed);
     }
     if (batch === undefined) {
       const decoded = decodeEntries(parsed, entries, {

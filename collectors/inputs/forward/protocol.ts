@@ -342,6 +342,32 @@ export function checkEntries(entries: Buffer): CheckedEntries | undefined {
 }
 
 /**
+ * A Packed or Forward frame's entries as the buffer stores them (the client's bytes, no record
+ * decoded), with how many entries will take the receive time; undefined when an entry does not
+ * check out and the frame must be decoded instead, so the bad entries can be skipped.
+ */
+export function packEntries(
+  frame: Pick<EventFrame, "mode" | "tag">,
+  entries: Buffer,
+  receivedAt: number,
+  idBase: string,
+): { block: PackedEntries; timeDefaulted: number } | undefined {
+  const body = concatenatedEntries(frame, entries);
+  const checked = checkEntries(body);
+  if (checked === undefined) return undefined;
+  const block: PackedEntries = {
+    kind: "packed_entries",
+    tag: frame.tag,
+    source: "forward",
+    receivedAt,
+    idBase,
+    entries: body,
+    count: checked.count,
+  };
+  return { block, timeDefaulted: checked.timeDefaulted };
+}
+
+/**
  * The records of entries the forward input stored as they came (see `PackedEntries`). They were
  * checked on arrival (and the buffer's checksums keep them as they were), so one msgpackr pass
  * over all of them is tried first (a call per record costs about half as much again); anything

@@ -11,6 +11,7 @@ import {
   decodeEntries,
   type EventFrame,
   encodeAck,
+  packEntries,
   parseEventFrame,
   readTime,
   unpackEntries,
@@ -390,6 +391,15 @@ describe("checkEntries and unpackEntries", () => {
     const blob = Buffer.concat(good);
     const parsed = parse(packedForwardFrame("app", blob));
     expect(concatenatedEntries(parsed, parsed.entries).equals(blob)).toBe(true);
+  });
+  test("packEntries keeps a frame's checked entries as the buffer stores them, or refuses the frame", () => {
+    const parsed = parse(forwardFrame("app", good));
+    expect(packEntries(parsed, parsed.entries, RECEIVED, "d1g3st")).toEqual({
+      block: block(Buffer.concat(good), 3),
+      timeDefaulted: 1,
+    });
+    const bad = parse(forwardFrame("app", [good[0]!, entry(1_700_000_000, ["not", "a", "map"])]));
+    expect(packEntries(bad, bad.entries, RECEIVED, "d1g3st")).toBeUndefined();
   });
 });
 
