@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ServiceError, sendAwsJson } from "./aws-json.js";
+import { checkAwsJsonRequest, readAwsJsonRequest, ServiceError, sendAwsJson } from "./aws-json.js";
 
 /**
  * An Athena endpoint for tests that speaks the service's wire protocol (AWS JSON 1.1: `POST /`,
@@ -136,29 +136,16 @@ export class FakeAthena {
   // ---- wire ---------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const operation = target.startsWith("AmazonAthena.") ? target.slice("AmazonAthena.".length) : target;
+    const { operation, bytes } = await readAwsJsonRequest(req, "AmazonAthena.");
     let body: Record<string, unknown> = {};
     const call: RecordedAthenaCall = { operation, body, status: 200 };
     this.calls.push(call);
     try {
-      if (req.method !== "POST")
-        throw new ServiceError("UnknownOperationException", "only POST is served", 404);
-      if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) {
-        throw new ServiceError("SerializationException", "expected content-type application/x-amz-json-1.1");
-      }
-      try {
-        const text = Buffer.concat(chunks).toString("utf8");
-        const parsed: unknown = text === "" ? {} : JSON.parse(text);
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-          throw new Error("not an object");
-        body = parsed as Record<string, unknown>;
-        call.body = body;
-      } catch {
-        throw new ServiceError("SerializationException", "request body is not a JSON object");
-      }
+      body = checkAwsJsonRequest(req, bytes, {
+        signed: false,
+        notPost: new ServiceError("UnknownOperationException", "only POST / is served", 404),
+      });
+      call.body = body;
       const fault = this.faults.find((f) => f.operation === operation && f.remaining > 0);
       if (fault) {
         fault.remaining--;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ServiceError, sendAwsJson } from "./aws-json.js";
+import { checkAwsJsonRequest, readAwsJsonRequest, ServiceError, sendAwsJson } from "./aws-json.js";
 
 /**
  * A CloudWatch Logs endpoint for tests that speaks the service's real wire protocol (AWS JSON 1.1:
@@ -224,27 +224,15 @@ export class FakeCloudWatchLogs {
   // ---- protocol ------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const operation = target.startsWith("Logs_20140328.") ? target.slice("Logs_20140328.".length) : target;
+    const { operation, bytes } = await readAwsJsonRequest(req, "Logs_20140328.");
     let body: Record<string, unknown> = {};
     const call: RecordedCall = { operation, body, status: 200 };
     this.calls.push(call);
     try {
-      if (req.method !== "POST" || req.url !== "/")
-        throw new ServiceError("UnknownOperationException", "POST / only");
-      if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) {
-        throw new ServiceError("SerializationException", "expected content-type application/x-amz-json-1.1");
-      }
-      if (!req.headers.authorization?.startsWith("AWS4-HMAC-SHA256 ")) {
-        throw new ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token");
-      }
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-      } catch {
-        throw new ServiceError("SerializationException", "request body is not JSON");
-      }
+      body = checkAwsJsonRequest(req, bytes, {
+        signed: true,
+        notPost: new ServiceError("UnknownOperationException", "POST / only"),
+      });
       call.body = body;
       const fault = this.takeFault(operation);
       if (fault?.kind === "drop" && fault.when === "before") {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ServiceError, sendAwsJson } from "./aws-json.js";
+import { checkAwsJsonRequest, readAwsJsonRequest, ServiceError, sendAwsJson } from "./aws-json.js";
 
 /**
  * An Amazon Data Firehose endpoint for tests that speaks the service's real wire protocol, so the
@@ -253,33 +253,16 @@ export class FakeFirehose {
   // ---- protocol ------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    const { operation, bytes } = await readAwsJsonRequest(req, TARGET_PREFIX);
     const call: RecordedCall = { operation, records: [], bytes: 0, status: 200 };
     const callIndex = this.calls.length;
     this.calls.push(call);
     let counted = false;
     try {
-      if (req.method !== "POST" || req.url !== "/") {
-        throw new ServiceError("UnknownOperationException", "POST / only");
-      }
-      if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) {
-        throw new ServiceError("SerializationException", "expected content-type application/x-amz-json-1.1");
-      }
-      if (!req.headers.authorization?.startsWith("AWS4-HMAC-SHA256 ")) {
-        throw new ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token");
-      }
-      let body: Record<string, unknown>;
-      try {
-        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-          throw new Error("not an object");
-        body = parsed as Record<string, unknown>;
-      } catch {
-        throw new ServiceError("SerializationException", "request body is not a JSON object");
-      }
+      const body = checkAwsJsonRequest(req, bytes, {
+        signed: true,
+        notPost: new ServiceError("UnknownOperationException", "POST / only"),
+      });
       if (operation !== "PutRecordBatch" && operation !== "PutRecord") {
         throw new ServiceError("UnknownOperationException", `unknown operation ${operation}`);
       }
