@@ -91,13 +91,17 @@ async function measure(events: number, body: () => Promise<unknown>): Promise<Sa
   return { perS: rate(events, ms), cpuPerMillion: ((cpu.user + cpu.system) / 1e6 / events) * 1e6 };
 }
 
-/** The best round by rate; CPU is the lowest seen, as both suffer from a noisy neighbour. */
+const NO_SAMPLE: Sample = { perS: 0, cpuPerMillion: Number.POSITIVE_INFINITY };
+
+/** The better of two samples: the higher rate and the lower CPU, as both suffer from a noisy neighbour. */
+function better(a: Sample, b: Sample): Sample {
+  return { perS: Math.max(a.perS, b.perS), cpuPerMillion: Math.min(a.cpuPerMillion, b.cpuPerMillion) };
+}
+
+/** The best of several rounds (see `better`). */
 async function best(fn: () => Promise<Sample>): Promise<Sample> {
-  let top: Sample = { perS: 0, cpuPerMillion: Number.POSITIVE_INFINITY };
-  for (let r = 0; r < ROUNDS; r++) {
-    const s = await fn();
-    top = { perS: Math.max(top.perS, s.perS), cpuPerMillion: Math.min(top.cpuPerMillion, s.cpuPerMillion) };
-  }
+  let top = NO_SAMPLE;
+  for (let r = 0; r < ROUNDS; r++) top = better(top, await fn());
   return top;
 }
 
@@ -129,7 +133,7 @@ async function main(): Promise<void> {
       }),
     );
 
-  let flush: Sample = { perS: 0, cpuPerMillion: Number.POSITIVE_INFINITY };
+  let flush = NO_SAMPLE;
   let flushFiles = 0;
   const sequential = await best(() =>
     withStore(async (store) => {
@@ -142,10 +146,7 @@ async function main(): Promise<void> {
         flushed = await store.flush();
       });
       if (flushed.rows !== events) throw new Error(`flushed ${flushed.rows} rows of ${events}`);
-      flush = {
-        perS: Math.max(flush.perS, f.perS),
-        cpuPerMillion: Math.min(flush.cpuPerMillion, f.cpuPerMillion),
-      };
+      flush = better(flush, f);
       flushFiles = flushed.files;
       return written;
     }),
